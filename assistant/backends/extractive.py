@@ -1,0 +1,82 @@
+"""A backend with no language model: it quotes the most relevant retrieved sentences.
+
+It is the fallback when a model is missing or fails, so it must never fail itself: no
+I/O, no randomness, the same answer for the same evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from assistant.backends.base import Evidence, GenerationRequest
+from assistant.config import LLMSettings
+from assistant.errors import ConfigError
+
+MAX_SENTENCES = 3
+# Word-set overlap above which two sentences count as the same claim (abstracts of
+# related papers often repeat a sentence almost verbatim).
+DUPLICATE_JACCARD = 0.8
+PREFIX = "According to the collection:"
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class ExtractiveBackend:
+    name = "extractive"
+
+    def __init__(self, max_sentences: int = MAX_SENTENCES) -> None:
+        self.max_sentences = max_sentences
+
+    def stream(self, request: GenerationRequest) -> Iterator[str]:
+        picked = select_sentences(request.evidence, self.max_sentences)
+        if not picked:
+            return  # empty answer: the caller decides how to abstain
+        yield PREFIX
+        for number, sentence in picked:
+            yield f' "{sentence}" [{number}]'
+
+
+def select_sentences(evidence: list[Evidence], limit: int) -> list[tuple[int, str]]:
+    """Round-robin over papers by rank, so each top paper's best sentence comes first."""
+    picked: list[tuple[int, str]] = []
+    seen: list[frozenset[str]] = []
+    depth = max((len(ev.sentences) for ev in evidence), default=0)
+    for rank in range(depth):
+        for ev in evidence:
+            if len(picked) >= limit:
+                return picked
+            if rank >= len(ev.sentences):
+                continue
+            sentence = " ".join(ev.sentences[rank].split())
+            words = _words(sentence)
+            if not words or any(_near_duplicate(words, other) for other in seen):
+                continue
+            seen.append(words)
+            picked.append((ev.number, sentence))
+    return picked
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(w.casefold() for w in _WORD.findall(text))
+
+
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    overlap, smaller = len(a & b), min(len(a), len(b))
+    # Containment catches a shortened copy; tiny sentences would match anything.
+    if smaller >= 4 and overlap == smaller:
+        return True
+    return overlap / len(a | b) >= DUPLICATE_JACCARD
+
+
+def create(settings: LLMSettings, arg: str | None) -> ExtractiveBackend:
+    # 'extractive:N' quotes up to N sentences instead of the default 3.
+    if arg:
+        try:
+            limit = int(arg)
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            raise ConfigError(f"extractive backend argument must be a positive count, got {arg!r}")
+        return ExtractiveBackend(limit)
+    return ExtractiveBackend()
