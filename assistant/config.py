@@ -95,7 +95,10 @@ class AnswerSettings(_Section):
         0.45, description="A citation is 'supported' when its support score reaches this."
     )
     context_sentences: int = Field(
-        3, ge=1, le=20, description="Most relevant sentences per paper put in the prompt."
+        2, ge=1, le=20, description="Most relevant sentences per paper put in the prompt."
+    )
+    prompt_papers: int = Field(
+        4, ge=1, le=20, description="Most papers whose sentences go into the prompt."
     )
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are rejected.")
     max_history_turns: int = Field(6, ge=0, description="Past turns used to rewrite follow-ups.")
@@ -133,8 +136,6 @@ class Settings(BaseSettings):
         """
         data = self.model_dump()
         for key, value in dotted.items():
-            if value is None:
-                continue
             section, _, field = key.partition("__")
             if section not in data or not field:
                 raise ConfigError(f"unknown setting '{key}' (use section__field)")

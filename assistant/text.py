@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 # A sentence ends at . ! or ? followed by space and an upper-case letter, digit or bracket,
-# unless the period belongs to a common abbreviation.
-_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'])")
+# unless the period belongs to a common abbreviation. A closing quote may follow the stop.
+_BOUNDARY = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[A-Z0-9(\[\"'“‘])")
 _ABBREV = re.compile(
     r"(?:\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Eq|Ref|Sec|approx|resp|w\.r\.t|Dr|Prof|No|i\.i\.d)\.|"
     r"\b[A-Z]\.)$"

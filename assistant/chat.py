@@ -1,0 +1,395 @@
+"""Answer orchestration, UI-free: question (+history) -> typed ``Answer``.
+
+``Assistant.stream`` yields events in a fixed order: ``sources`` as soon as retrieval is
+done, then ``text`` pieces as the model writes (``notice``/``reset`` if it fails and the
+extractive fallback takes over), then ``done`` with the checked ``Answer``, whose text is
+final (citations repaired and scored). ``Assistant.ask`` is the same without streaming.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from assistant.backends import Backend, Evidence, GenerationRequest, create_backend
+from assistant.citations import SentenceScorer, SourceText, check_citations, sanitize
+from assistant.config import Settings, load_settings
+from assistant.errors import AssistantError, BackendError, ConfigError, UserInputError
+from assistant.prompting import NO_ANSWER, build_prompt
+from assistant.retrieval import Retriever
+from assistant.rewrite import standalone_query
+from assistant.text import split_sentences
+from assistant.types import Answer, Citation, PaperHit, Source, Timings
+
+log = logging.getLogger(__name__)
+
+OVERRIDES = {
+    "backend": "llm__backend",
+    "model_path": "llm__model_path",
+    "base_url": "llm__base_url",
+    "model": "llm__model",
+    "api_key": "llm__api_key",
+    "timeout_s": "llm__timeout_s",
+    "max_tokens": "llm__max_tokens",
+    "temperature": "llm__temperature",
+    "mode": "retrieval__mode",
+    "k": "retrieval__k",
+}
+EventKind = Literal["sources", "text", "notice", "reset", "done"]
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass
+class StreamEvent:
+    kind: EventKind
+    text: str = ""
+    sources: list[Source] = field(default_factory=list)
+    standalone_query: str = ""
+    answer: Answer | None = None
+
+
+@dataclass
+class _Generation:
+    backend: str
+    text: str = ""
+    first_token: float | None = None
+    fallback_reason: str | None = None
+    complete: bool = True
+
+
+class Assistant:
+    """Loads the index and models once; ``ask``/``stream`` are safe to call from threads."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        retriever: Retriever | None = None,
+        backend: Backend | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self._retriever = retriever
+        self._backend_given = backend
+        self._backends: dict[str, Backend] = {}
+        self._lock = threading.Lock()
+        self._scorer: SentenceScorer | None = None
+
+    # -- resources ---------------------------------------------------------------------
+    @property
+    def retriever(self) -> Retriever:
+        with self._lock:
+            if self._retriever is None:
+                self._retriever = Retriever(self.settings)
+            return self._retriever
+
+    @property
+    def scorer(self) -> SentenceScorer:
+        retriever = self.retriever
+        with self._lock:
+            if self._scorer is None:
+                self._scorer = SentenceScorer(retriever.embedder)
+            return self._scorer
+
+    def backend(self, settings: Settings | None = None) -> Backend:
+        settings = settings or self.settings
+        spec = settings.llm.backend
+        if self._backend_given is not None and spec == self.settings.llm.backend:
+            return self._backend_given
+        key = f"{spec}|{settings.llm.model_dump_json()}"
+        with self._lock:
+            if key not in self._backends:
+                self._backends[key] = create_backend(spec, settings.llm)
+            return self._backends[key]
+
+    def settings_for(self, overrides: dict[str, Any]) -> Settings:
+        unknown = set(overrides) - set(OVERRIDES)
+        if unknown:
+            raise ConfigError(f"unknown option(s) {sorted(unknown)}; known: {sorted(OVERRIDES)}")
+        given = {OVERRIDES[k]: v for k, v in overrides.items() if v is not None}
+        return self.settings.with_overrides(**given) if given else self.settings
+
+    # -- public API ----------------------------------------------------------------------
+    def ask(self, question: str, history: list[Any] | None = None, **overrides: Any) -> Answer:
+        """Answer ``question`` (a follow-up if ``history`` is given) with checked citations."""
+        for event in self.stream(question, history, **overrides):
+            if event.kind == "done" and event.answer is not None:
+                return event.answer
+        raise RuntimeError("answer stream ended without a result")  # a bug, not user error
+
+    def stream(
+        self, question: str, history: list[Any] | None = None, **overrides: Any
+    ) -> Iterator[StreamEvent]:
+        started = time.perf_counter()
+        settings = self.settings_for(overrides)
+        question = clean_question(question, settings.answer.max_question_chars)
+        self.backend(settings)  # a misconfigured backend fails now, before any work
+        turns = normalize_history(history, settings.answer.max_history_turns)
+        query = standalone_query(question, turns)
+        rewrite_ms = _ms(started)
+        hits = self.retriever.search(query, k=settings.retrieval.k, mode=settings.retrieval.mode)
+        retrieval_ms = _ms(started) - rewrite_ms
+        evidence, relevance = self.select_evidence(query, hits, settings)
+        sources = [_source(i, hit, evidence) for i, hit in enumerate(hits, start=1)]
+        yield StreamEvent("sources", sources=sources, standalone_query=query)
+
+        base = {
+            "question": question,
+            "standalone_query": query,
+            "rewritten": query != question,
+            "sources": sources,
+        }
+        if not evidence:
+            answer = Answer(
+                **base,
+                text=abstain_text(sources),
+                citations=[],
+                abstained=True,
+                backend=settings.llm.backend,
+                timings=Timings(
+                    rewrite_ms=rewrite_ms, retrieval_ms=retrieval_ms, total_ms=_ms(started)
+                ),
+            )
+            log.info("abstained: best relevance %.3f", relevance)
+            yield StreamEvent("done", text=answer.text, answer=answer)
+            return
+
+        abstracts = {h.paper_id: h.abstract for h in hits}
+        gen = yield from self._generate(query, evidence, settings, started)
+        text, citations, abstained = self._finish(gen, evidence, abstracts, settings)
+        if (
+            not abstained
+            and not any(c.supported for c in citations)
+            and _can_fallback(gen.backend, settings)
+        ):
+            # The model wrote something no abstract supports: show quotes instead, labelled.
+            reason = "the model's answer was not supported by the retrieved abstracts"
+            yield StreamEvent("notice", text=f"{reason}; showing quoted sentences instead")
+            yield StreamEvent("reset")
+            gen = _Generation(settings.llm.fallback or "extractive", fallback_reason=reason)
+            yield from self._run(gen, query, evidence, settings, started)
+            text, citations, abstained = self._finish(gen, evidence, abstracts, settings)
+        if abstained:
+            text, citations = abstain_text(sources), []
+        answer = Answer(
+            **base,
+            text=text,
+            citations=citations,
+            abstained=abstained,
+            backend=gen.backend,
+            fallback_reason=gen.fallback_reason,
+            complete=gen.complete,
+            timings=Timings(
+                rewrite_ms=rewrite_ms,
+                retrieval_ms=retrieval_ms,
+                first_token_ms=gen.first_token,
+                total_ms=_ms(started),
+            ),
+        )
+        yield StreamEvent("done", text=answer.text, answer=answer)
+
+    # -- steps -----------------------------------------------------------------------------
+    def select_evidence(
+        self, query: str, hits: list[PaperHit], settings: Settings
+    ) -> tuple[list[Evidence], float]:
+        """Most relevant sentences of each retrieved paper; papers below the abstention
+        threshold are not evidence. Returns the evidence and the best relevance seen."""
+        per_paper = [split_sentences(h.abstract) for h in hits]
+        flat = [s for sentences in per_paper for s in sentences]
+        scores = iter(self.scorer.relevance(query, flat))
+        evidence, best = [], 0.0
+        cap = settings.answer.prompt_papers
+        for number, (hit, sentences) in enumerate(zip(hits, per_paper, strict=True), start=1):
+            ranked = sorted(
+                zip([next(scores) for _ in sentences], sentences, strict=True),
+                key=lambda p: p[0],
+                reverse=True,
+            )
+            top = ranked[0][0] if ranked else 0.0
+            best = max(best, top)
+            if top >= settings.answer.abstain_threshold and len(evidence) < cap:
+                keep = [s for _, s in ranked[: settings.answer.context_sentences]]
+                evidence.append(Evidence(number, hit.paper_id, hit.title, keep))
+        return evidence, best
+
+    def _generate(
+        self, query: str, evidence: list[Evidence], settings: Settings, started: float
+    ) -> Iterator[StreamEvent]:
+        spec = settings.llm.backend
+        gen = _Generation(backend=spec)
+        try:
+            yield from self._run(gen, query, evidence, settings, started)
+            return gen
+        except BackendError as exc:
+            reason = exc.user_message()
+        except AssistantError:
+            raise  # configuration or input problems are the user's to fix, not to paper over
+        except Exception as exc:  # a backend bug must not take the answer down with it
+            log.exception("backend %s crashed", spec)
+            reason = f"the model failed ({type(exc).__name__})"
+        if not _can_fallback(spec, settings):
+            gen.fallback_reason, gen.complete = reason, False  # keep the partial text
+            return gen
+        log.warning("backend %s failed: %s; using %s", spec, reason, settings.llm.fallback)
+        yield StreamEvent("notice", text=f"{reason}. Showing an extractive answer instead.")
+        yield StreamEvent("reset")
+        fallback = _Generation(settings.llm.fallback or "extractive", fallback_reason=reason)
+        yield from self._run(fallback, query, evidence, settings, started)
+        return fallback
+
+    def _run(
+        self,
+        gen: _Generation,
+        query: str,
+        evidence: list[Evidence],
+        settings: Settings,
+        started: float,
+    ) -> Iterator[StreamEvent]:
+        """Stream ``gen.backend``'s answer into ``gen`` (partial text survives a failure)."""
+        spec = gen.backend
+        run_settings = (
+            settings if spec == settings.llm.backend else settings.with_overrides(llm__backend=spec)
+        )
+        backend = self.backend(run_settings)
+        prompt = build_prompt(query, evidence)
+        request = GenerationRequest(
+            messages=prompt.messages(),
+            question=query,
+            evidence=evidence,
+            max_tokens=settings.llm.max_tokens,
+            timeout_s=settings.llm.timeout_s,
+            temperature=settings.llm.temperature,
+        )
+        for piece in backend.stream(request):
+            if gen.first_token is None:
+                gen.first_token = _ms(started)
+            gen.text += piece
+            yield StreamEvent("text", text=piece)
+            if len(gen.text) > settings.answer.max_answer_chars:
+                break
+
+    def _finish(
+        self,
+        gen: _Generation,
+        evidence: list[Evidence],
+        abstracts: dict[str, str],
+        settings: Settings,
+    ) -> tuple[str, list[Citation], bool]:
+        raw = sanitize(gen.text)[: settings.answer.max_answer_chars].strip()
+        if not raw or _says_no_answer(raw):
+            return "", [], bool(raw)
+        # Support is judged against the whole abstract, not only the prompt's sentences.
+        sources = [
+            SourceText(
+                e.number,
+                e.paper_id,
+                e.title,
+                split_sentences(abstracts.get(e.paper_id, "")) or e.sentences,
+            )
+            for e in evidence
+        ]
+        text, citations = check_citations(
+            raw, sources, self.scorer, settings.answer.support_threshold
+        )
+        return text, citations, False
+
+
+def _can_fallback(spec: str, settings: Settings) -> bool:
+    fallback = settings.llm.fallback
+    return bool(fallback) and fallback != spec.split(":")[0]
+
+
+def _says_no_answer(text: str) -> bool:
+    norm = re.sub(r"\W+", " ", text.lower()).strip()
+    return re.sub(r"\W+", " ", NO_ANSWER.lower()).strip() in norm
+
+
+def abstain_text(sources: list[Source]) -> str:
+    if not sources:
+        return f"{NO_ANSWER} The collection has no papers matching it."
+    nearest = "; ".join(f"“{s.title}”" for s in sources[:3])
+    return f"{NO_ANSWER} The nearest papers, which do not answer it, are: {nearest}."
+
+
+def _source(number: int, hit: PaperHit, evidence: list[Evidence]) -> Source:
+    chosen = next((e.sentences for e in evidence if e.paper_id == hit.paper_id), None)
+    return Source(
+        number=number,
+        paper_id=hit.paper_id,
+        title=hit.title,
+        abstract=hit.abstract,
+        score=hit.score,
+        passages=chosen or [p.text for p in hit.passages],
+        authors=hit.authors,
+        year=hit.year,
+        url=hit.url,
+        origin=hit.sources,
+    )
+
+
+def clean_question(question: Any, max_chars: int) -> str:
+    if not isinstance(question, str):
+        raise UserInputError("the question must be text")
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question)).strip()
+    if not text:
+        raise UserInputError("the question is empty")
+    if len(text) > max_chars:
+        raise UserInputError(f"the question is {len(text)} characters; the limit is {max_chars}")
+    return text
+
+
+def normalize_history(history: list[Any] | None, max_turns: int) -> list[dict[str, str]]:
+    """Accept [{'role','content'}] (OpenAI/Gradio style) or [(user, assistant)] pairs."""
+    turns: list[dict[str, str]] = []
+    for item in history or []:
+        if isinstance(item, dict):
+            content = item.get("content")
+            if isinstance(content, str) and item.get("role") in ("user", "assistant"):
+                turns.append({"role": item["role"], "content": content})
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            for role, content in zip(("user", "assistant"), item, strict=True):
+                if isinstance(content, str) and content:
+                    turns.append({"role": role, "content": content})
+    return turns[-2 * max_turns :] if max_turns else []
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 1)
+
+
+_DEFAULT: dict[str, Assistant] = {}
+
+
+def _default(settings: Settings | None) -> Assistant:
+    settings = settings or load_settings()
+    key = settings.model_dump_json()
+    if key not in _DEFAULT:
+        _DEFAULT[key] = Assistant(settings)
+    return _DEFAULT[key]
+
+
+def ask(
+    question: str,
+    history: list[Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    **overrides: Any,
+) -> Answer:
+    """Answer a question from the collection. See ``Assistant.ask``."""
+    return _default(settings).ask(question, history, **overrides)
+
+
+def ask_stream(
+    question: str,
+    history: list[Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    **overrides: Any,
+) -> Iterator[StreamEvent]:
+    """Stream an answer: sources first, then text pieces, then the final answer."""
+    return _default(settings).stream(question, history, **overrides)

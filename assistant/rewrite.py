@@ -1,0 +1,56 @@
+"""Follow-up questions -> standalone search queries.
+
+A 135M model rewrites unreliably, so this is deterministic: a question that leans on the
+conversation (pronouns such as "they" or "this method", "what about ...", very short
+questions) gets the topic of the earlier turns appended; a question that already stands
+alone is returned unchanged.
+
+>>> standalone_query("What flows did they test it on?",
+...                  [{"role": "user", "content": "Is there a paper on neural operators for LES?"}])
+'What flows did they test it on? (regarding: neural operators for LES)'
+>>> standalone_query("Which papers study PINN failure modes?", [])
+'Which papers study PINN failure modes?'
+"""
+
+from __future__ import annotations
+
+import re
+
+_FOLLOW_UP = re.compile(
+    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|his|her|the paper|"
+    r"the papers|the authors|the method|the model|the approach|the study|the same|above|"
+    r"previous|earlier|former|latter|mentioned|first one|second one|last one)\b",
+    re.IGNORECASE,
+)
+_LEAD_IN = re.compile(r"^\s*(and|also|so|but|what about|how about|and what about)\b", re.I)
+_SCAFFOLD = re.compile(
+    r"^\s*(is there|are there|do you have|can you find|find|show me|tell me about|"
+    r"which|what|who|how|any)\b.*?\b(papers?|work|research|studies|study|articles?)\s+"
+    r"(on|about|that|which|address|addresses|addressing|regarding|for|study|studies|studying|"
+    r"use|uses|using|discuss|discusses|propose|proposes|investigate|investigates)\s+",
+    re.IGNORECASE,
+)
+_CONTENT = re.compile(r"[A-Za-z][A-Za-z\-]{3,}")
+
+
+def needs_rewrite(question: str) -> bool:
+    words = _CONTENT.findall(question)
+    return bool(_FOLLOW_UP.search(question) or _LEAD_IN.search(question) or len(words) <= 2)
+
+
+def topic_of(text: str) -> str:
+    """The subject of an earlier question: its scaffolding removed."""
+    topic = _SCAFFOLD.sub("", text.strip()).strip()
+    return topic.rstrip("?.! ") or text.strip().rstrip("?.! ")
+
+
+def standalone_query(question: str, history: list[dict[str, str]] | None) -> str:
+    question = question.strip()
+    user_turns = [m["content"] for m in history or [] if m.get("role") == "user"]
+    if not user_turns or not needs_rewrite(question):
+        return question
+    # The most recent turn that stood on its own names the topic of the conversation.
+    for turn in reversed(user_turns):
+        if not needs_rewrite(turn):
+            return f"{question} (regarding: {topic_of(turn)})"
+    return f"{question} (regarding: {topic_of(user_turns[-1])})"
