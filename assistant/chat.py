@@ -24,7 +24,7 @@ from assistant.errors import AssistantError, BackendError, ConfigError, UserInpu
 from assistant.prompting import NO_ANSWER, build_prompt
 from assistant.retrieval import Retriever
 from assistant.rewrite import standalone_query
-from assistant.text import split_sentences
+from assistant.text import content_words, covers, split_sentences
 from assistant.types import Answer, Citation, PaperHit, Source, Timings
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class Assistant:
         rewrite_ms = _ms(started)
         hits = self.retriever.search(query, k=settings.retrieval.k, mode=settings.retrieval.mode)
         retrieval_ms = _ms(started) - rewrite_ms
-        evidence, relevance = self.select_evidence(query, hits, settings)
+        evidence, relevance = self.select_evidence(query, hits, settings, question)
         sources = [_source(i, hit, evidence) for i, hit in enumerate(hits, start=1)]
         yield StreamEvent("sources", sources=sources, standalone_query=query)
 
@@ -195,10 +195,13 @@ class Assistant:
 
     # -- steps -----------------------------------------------------------------------------
     def select_evidence(
-        self, query: str, hits: list[PaperHit], settings: Settings
+        self, query: str, hits: list[PaperHit], settings: Settings, question: str | None = None
     ) -> tuple[list[Evidence], float]:
         """Most relevant sentences of each retrieved paper; papers below the abstention
-        threshold are not evidence. Returns the evidence and the best relevance seen."""
+        threshold are not evidence. Returns the evidence and the best relevance seen; no
+        evidence means abstain. Word coverage is judged on the user's own ``question``
+        (the rewritten query carries earlier turns' words)."""
+        question = question if question is not None else query
         per_paper = [split_sentences(h.abstract) for h in hits]
         flat = [s for sentences in per_paper for s in sentences]
         scores = iter(self.scorer.relevance(query, flat))
@@ -215,7 +218,23 @@ class Assistant:
             if top >= settings.answer.abstain_threshold and len(evidence) < cap:
                 keep = [s for _, s in ranked[: settings.answer.context_sentences]]
                 evidence.append(Evidence(number, hit.paper_id, hit.title, keep))
+        cfg = settings.answer
+        if best < cfg.coverage_waived_above and self.coverage(question, hits) < cfg.min_coverage:
+            evidence = []  # the question names things the top papers never mention
         return evidence, best
+
+    def coverage(self, question: str, hits: list[PaperHit], top: int = 3) -> float:
+        """IDF-weighted share of the question's words found in the top papers' text."""
+        words = content_words(question)
+        if not words or not hits:
+            return 0.0
+        keyword = self.retriever.keyword_index()
+        vocabulary: set[str] = set()
+        for hit in hits[:top]:
+            vocabulary |= content_words(f"{hit.title} {hit.abstract}")
+        weights = {w: keyword.idf(w) for w in words}
+        found = sum(wt for w, wt in weights.items() if covers(w, vocabulary))
+        return found / (sum(weights.values()) or 1.0)
 
     def _generate(
         self, query: str, evidence: list[Evidence], settings: Settings, started: float

@@ -2,8 +2,10 @@
 
 A small model cites badly, so the pipeline guarantees the citations instead:
 1. markers pointing outside the retrieved set are removed;
-2. a sentence without a marker gets one when it clearly matches a retrieved abstract;
-3. every citation is scored against the abstract it cites (semantic similarity to its
+2. a sentence without a marker gets one when it clearly matches a retrieved abstract, and
+   is dropped when nothing supports it (every claim shown carries a citation);
+3. a marker pointing at the wrong paper is moved to the paper that clearly supports it;
+4. every citation is scored against the abstract it cites (semantic similarity to its
    best sentence, blended with word overlap) and flagged unsupported below a threshold.
 Output is also made safe to render: images, ``javascript:`` links and HTML are removed.
 """
@@ -21,6 +23,8 @@ from assistant.embeddings import Embedder
 from assistant.text import overlap, split_sentences
 from assistant.types import Citation
 
+# A wrong marker is re-pointed when another source supports the claim this much better.
+REPOINT = 0.15
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")
@@ -148,10 +152,14 @@ def _check_line(
         seen.add(key)
         numbers = [n for n in parse_markers(sentence) if n in by_number]
         scored = [(n, *scorer.support(claim, by_number[n].sentences)) for n in numbers]
-        if not numbers:
-            best = _best_source(claim, sources, scorer)
-            if best is not None and best[1] >= threshold:
-                scored = [best]
+        best = _best_source(claim, sources, scorer)
+        if best is not None and best[1] >= threshold:
+            if not scored:
+                scored = [best]  # an uncited claim that an abstract clearly supports
+            elif best[0] not in numbers and best[1] - max(s for _, s, _ in scored) >= REPOINT:
+                scored = [best]  # the model cited the wrong paper; cite the right one
+        if not scored:
+            continue  # a claim no retrieved abstract supports is not shown as an answer
         for number, support, snippet in scored:
             src = by_number[number]
             citations.append(

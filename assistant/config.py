@@ -64,6 +64,10 @@ class RetrievalSettings(_Section):
     k: int = Field(5, ge=1, le=100, description="Papers returned.")
     candidates: int = Field(40, ge=1, le=1000, description="Chunks fetched per retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    # Calibrated on eval/questions.jsonl (see README): exact scientific terms are strong
+    # evidence, so keyword ranks count a little more than dense ones in the fusion.
+    dense_weight: float = Field(1.0, ge=0, description="Weight of dense ranks in hybrid fusion.")
+    bm25_weight: float = Field(1.5, ge=0, description="Weight of BM25 ranks in hybrid fusion.")
     passages_per_paper: int = Field(2, ge=1, le=10, description="Best passages kept per paper.")
 
 
@@ -88,8 +92,21 @@ class LLMSettings(_Section):
 
 
 class AnswerSettings(_Section):
+    # Calibrated on eval/questions.jsonl (README, "Abstention"): two signals, because a
+    # near-miss question ("PINNs for blood flow in arteries?") is semantically close to
+    # real papers but names things no retrieved abstract mentions.
     abstain_threshold: float = Field(
-        0.35, description="Abstain when the best passage's relevance is below this."
+        0.30, description="Abstain when the best sentence's relevance is below this."
+    )
+    min_coverage: float = Field(
+        0.47,
+        ge=0,
+        le=1,
+        description="Abstain when fewer of the question's distinctive (IDF-weighted) words "
+        "appear in the top papers than this, unless relevance is high (below).",
+    )
+    coverage_waived_above: float = Field(
+        0.52, description="Relevance at which low word coverage no longer causes abstention."
     )
     support_threshold: float = Field(
         0.45, description="A citation is 'supported' when its support score reaches this."

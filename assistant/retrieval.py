@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from assistant.config import RetrievalMode, Settings
 from assistant.embeddings import Embedder, get_embedder
 from assistant.errors import UserInputError
 from assistant.store import index_stats, open_client, open_collection
+from assistant.text import content_words
 from assistant.types import PaperHit, Passage
 
 
@@ -39,9 +42,16 @@ class KeywordIndex:
         self.rows = rows
         self._stemmer = Stemmer.Stemmer("english")
         self._bm25 = bm25s.BM25()
-        corpus = [r.meta.get("embed_text") or r.text for r in rows]
+        corpus = [_index_text(r) for r in rows]
         tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self._stemmer, show_progress=False)
         self._bm25.index(tokens, show_progress=False)
+        self._df: Counter[str] | None = None
+
+    def idf(self, word: str) -> float:
+        """Inverse document frequency of a content word over chunks (for abstention)."""
+        if self._df is None:
+            self._df = Counter(w for r in self.rows for w in content_words(_index_text(r)))
+        return math.log((len(self.rows) + 1) / (self._df.get(word, 0) + 1))
 
     def search(self, query: str, n: int) -> list[tuple[_ChunkRow, float]]:
         import bm25s
@@ -58,6 +68,10 @@ class KeywordIndex:
         return [
             (self.rows[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
         ]
+
+
+def _index_text(row: _ChunkRow) -> str:
+    return row.meta.get("embed_text") or row.text
 
 
 class Retriever:
@@ -91,14 +105,14 @@ class Retriever:
         cfg = self.settings.retrieval
         k = k or cfg.k
         mode = mode or cfg.mode
-        rankings: list[list[tuple[_ChunkRow, float]]] = []
+        rankings: list[tuple[float, list[tuple[_ChunkRow, float]]]] = []
         dense: list[tuple[_ChunkRow, float]] = []
         if mode in ("dense", "hybrid"):
             dense = self._dense(query, cfg.candidates)
-            rankings.append(dense)
+            rankings.append((cfg.dense_weight, dense))
         if mode in ("bm25", "hybrid"):
-            rankings.append(self.keyword_index().search(query, cfg.candidates))
-        return _to_papers(rankings, dense, mode, k, cfg.rrf_k, cfg.passages_per_paper)
+            rankings.append((cfg.bm25_weight, self.keyword_index().search(query, cfg.candidates)))
+        return _to_papers(rankings, dense, k, cfg.rrf_k, cfg.passages_per_paper)
 
     def _dense(self, query: str, n: int) -> list[tuple[_ChunkRow, float]]:
         n = min(n, max(1, self.collection.count()))
@@ -133,9 +147,8 @@ def _all_rows(collection: Any, page: int = 5000) -> list[_ChunkRow]:
 
 
 def _to_papers(
-    rankings: list[list[tuple[_ChunkRow, float]]],
+    rankings: list[tuple[float, list[tuple[_ChunkRow, float]]]],
     dense: list[tuple[_ChunkRow, float]],
-    mode: str,
     k: int,
     rrf_k: int,
     passages_per_paper: int,
@@ -143,17 +156,21 @@ def _to_papers(
     paper_score: dict[str, float] = {}
     chunk_score: dict[str, float] = {}
     rows: dict[str, _ChunkRow] = {}
-    for ranking in rankings:
-        seen: set[str] = set()
-        for rank, (row, raw) in enumerate(ranking):
+    single = len(rankings) == 1
+    for weight, ranking in rankings:
+        paper_rank: dict[str, int] = {}  # rank among distinct papers, best chunk first
+        for chunk_rank, (row, raw) in enumerate(ranking):
             pid = row.meta["paper_id"]
             rows[row.chunk_id] = row
             # Single mode: raw scores; hybrid: reciprocal rank (scales differ across retrievers).
-            contribution = raw if len(rankings) == 1 else 1.0 / (rrf_k + rank + 1)
-            chunk_score[row.chunk_id] = chunk_score.get(row.chunk_id, 0.0) + contribution
-            if pid not in seen:
-                seen.add(pid)
-                paper_score[pid] = paper_score.get(pid, 0.0) + contribution
+            chunk_score[row.chunk_id] = chunk_score.get(row.chunk_id, 0.0) + (
+                raw if single else weight / (rrf_k + chunk_rank + 1)
+            )
+            if pid not in paper_rank:
+                paper_rank[pid] = len(paper_rank)
+                paper_score[pid] = paper_score.get(pid, 0.0) + (
+                    raw if single else weight / (rrf_k + paper_rank[pid] + 1)
+                )
     dense_best: dict[str, float] = {}
     dense_by_chunk = {row.chunk_id: s for row, s in dense}
     for row, s in dense:

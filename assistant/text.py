@@ -55,3 +55,16 @@ def overlap(claim: str, evidence: str) -> float:
     if not claim_words:
         return 0.0
     return len(claim_words & content_words(evidence)) / len(claim_words)
+
+
+def covers(word: str, vocabulary: set[str]) -> bool:
+    """Whether ``vocabulary`` has ``word``, forgiving typos that keep the first 4 letters.
+
+    >>> covers("netwrok", {"network", "graph"}), covers("lidar", {"light"})
+    (True, False)
+    """
+    if word in vocabulary:
+        return True
+    return len(word) >= 5 and any(
+        v.startswith(word[:4]) and abs(len(v) - len(word)) <= 3 for v in vocabulary
+    )

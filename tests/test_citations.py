@@ -52,19 +52,24 @@ def test_uncited_sentence_gets_marker_when_it_matches(scorer: SentenceScorer) ->
         scorer,
         0.45,
     )
-    assert (
-        text
-        == "Mixed precision training on Nvidia GPUs saved 11 Watts [2]. The sky is green today."
-    )
+    assert text == "Mixed precision training on Nvidia GPUs saved 11 Watts [2]."  # sky: dropped
     assert [c.number for c in cits] == [2]
     assert cits[0].snippet.startswith("Mixed precision training on Nvidia GPUs saved 11 Watts")
 
 
-def test_wrong_citation_is_flagged_unsupported(scorer: SentenceScorer) -> None:
-    text, cits = check_citations("PINNs fail on complicated PDEs [2].", SOURCES, scorer, 0.45)
-    assert text == "PINNs fail on complicated PDEs [2]."
+def test_weak_citation_is_flagged_unsupported(scorer: SentenceScorer) -> None:
+    text, cits = check_citations("Training uses GPUs for PDEs [2].", SOURCES, scorer, 0.6)
+    assert text == "Training uses GPUs for PDEs [2]."
     assert len(cits) == 1 and cits[0].number == 2 and not cits[0].supported
-    assert cits[0].support < 0.45
+    assert cits[0].support < 0.6
+
+
+def test_wrong_citation_is_repointed_to_the_supporting_paper(scorer: SentenceScorer) -> None:
+    text, cits = check_citations(
+        "PINNs can fail to converge on complicated PDEs [2].", SOURCES, scorer, 0.45
+    )
+    assert text == "PINNs can fail to converge on complicated PDEs [1]."
+    assert [(c.number, c.supported) for c in cits] == [(1, True)]
 
 
 def test_marker_after_full_stop_stays_with_its_sentence(scorer: SentenceScorer) -> None:
