@@ -49,6 +49,11 @@ class IndexMismatchError(AssistantError):
     title = "Index does not match settings"
 
 
+class IndexUnavailable(AssistantError):
+    exit_code = 5
+    title = "Index server unavailable"
+
+
 class IndexWriteError(AssistantError):
     exit_code = 6
     title = "Could not write the index"

@@ -13,8 +13,8 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import (
-    BackendUnavailable,
     ConfigError,
+    IndexUnavailable,
     IndexMismatchError,
     IndexMissingError,
 )
@@ -59,7 +59,7 @@ def open_client(settings: Settings) -> Any:
         )
         client.heartbeat()
     except Exception as exc:  # chromadb raises assorted errors for a dead server
-        raise BackendUnavailable(f"cannot reach the Chroma server at {url}: {exc}") from exc
+        raise IndexUnavailable(f"cannot reach the Chroma server at {url}: {exc}") from exc
     return client
 
 

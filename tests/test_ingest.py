@@ -247,10 +247,10 @@ def test_chroma_server_mode_matches_embedded(
 
 
 def test_dead_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
-    from assistant.errors import BackendUnavailable
+    from assistant.errors import IndexUnavailable
 
     settings = make_settings(
         tmp_path / "index", index__chroma_url=f"http://127.0.0.1:{_free_port()}"
     )
-    with pytest.raises(BackendUnavailable, match="cannot reach the Chroma server"):
+    with pytest.raises(IndexUnavailable, match="cannot reach the Chroma server"):
         Retriever(settings)
