@@ -51,6 +51,7 @@ class StreamEvent:
     text: str = ""
     sources: list[Source] = field(default_factory=list)
     standalone_query: str = ""
+    rewritten: bool = False
     answer: Answer | None = None
 
 
@@ -136,7 +137,9 @@ class Assistant:
         retrieval_ms = _ms(started) - rewrite_ms
         evidence, relevance = self.select_evidence(query, hits, settings, question)
         sources = [_source(i, hit, evidence) for i, hit in enumerate(hits, start=1)]
-        yield StreamEvent("sources", sources=sources, standalone_query=query)
+        yield StreamEvent(
+            "sources", sources=sources, standalone_query=query, rewritten=query != question
+        )
 
         base = {
             "question": question,
@@ -245,13 +248,16 @@ class Assistant:
             yield from self._run(gen, query, evidence, settings, started)
             return gen
         except BackendError as exc:
-            reason = exc.user_message()
+            error: BackendError = exc
         except AssistantError:
             raise  # configuration or input problems are the user's to fix, not to paper over
         except Exception as exc:  # a backend bug must not take the answer down with it
             log.exception("backend %s crashed", spec)
-            reason = f"the model failed ({type(exc).__name__})"
+            error = BackendError(f"the model failed ({type(exc).__name__})")
+        reason = error.user_message()
         if not _can_fallback(spec, settings):
+            if not gen.text:
+                raise error  # nothing to show and no fallback: the caller reports it
             gen.fallback_reason, gen.complete = reason, False  # keep the partial text
             return gen
         log.warning("backend %s failed: %s; using %s", spec, reason, settings.llm.fallback)

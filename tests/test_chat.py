@@ -214,3 +214,10 @@ def test_fuzz_ask_returns_answer_or_user_error(
         return
     assert isinstance(answer, Answer)
     assert all(1 <= c.number <= len(answer.sources) for c in answer.citations)
+
+
+def test_no_fallback_and_nothing_written_raises_the_backend_error(retriever: Retriever) -> None:
+    assistant = make(retriever, FakeBackend(raise_exc=BackendUnavailable("connection refused")))
+    assistant.settings = assistant.settings.with_overrides(llm__fallback=None)
+    with pytest.raises(BackendUnavailable, match="connection refused"):
+        assistant.ask(PINN_Q)

@@ -1,0 +1,145 @@
+"""Export a conversation as Markdown with a bibliography and BibTeX entries.
+
+Only what the corpus knows goes into the bibliography: the title, and the authors, year
+and URL when the source file had them. Answer text is escaped so that HTML or Markdown
+link/image syntax written by a model shows as text wherever the file is rendered; the
+[n] citation markers are kept and refer to the numbered sources listed under each answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+
+from assistant.types import Answer, Source
+
+_MARKER = re.compile(r"\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\]")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$&])")
+_HTTP_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+_BIB_SPECIAL = re.compile(r"([&%$#_{}~^\\])")
+_BIB_REPLACE = {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+
+
+def md_text(text: str) -> str:
+    """Escape Markdown/HTML syntax, keeping [n] citation markers readable."""
+    out, pos = [], 0
+    for match in _MARKER.finditer(text):
+        out.append(_MD_SPECIAL.sub(r"\\\1", text[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_MD_SPECIAL.sub(r"\\\1", text[pos:]))
+    return "".join(out).replace("\n", "  \n")
+
+
+def bibtex_key(source: Source) -> str:
+    """First word of the title (ASCII, lower case) + the paper id, e.g. ``lagrangian_183e…``."""
+    ascii_title = unicodedata.normalize("NFKD", source.title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[A-Za-z0-9]+", ascii_title)
+    word = words[0].lower() if words else "paper"
+    pid = re.sub(r"[^A-Za-z0-9]", "", source.paper_id) or "x"
+    return f"{word}_{pid}"
+
+
+def _bib_value(text: str) -> str:
+    text = " ".join(str(text).split())
+    return _BIB_SPECIAL.sub(lambda m: _BIB_REPLACE.get(m.group(1), "\\" + m.group(1)), text)
+
+
+def _bib_authors(authors: str) -> str:
+    parts = [p.strip() for p in re.split(r";|\band\b", authors) if p.strip()]
+    return " and ".join(parts)
+
+
+def bibtex_entry(source: Source) -> str:
+    fields = [("title", "{" + _bib_value(source.title) + "}")]
+    if source.authors:
+        fields.append(("author", _bib_value(_bib_authors(source.authors))))
+    if source.year:
+        fields.append(("year", str(source.year)))
+    if source.url and _HTTP_URL.match(source.url):
+        fields.append(("url", _bib_value(source.url)))
+    fields.append(
+        ("note", _bib_value(f"Abstract in the local collection, paper id {source.paper_id}"))
+    )
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{{bibtex_key(source)},\n{body}\n}}"
+
+
+def _reference(source: Source) -> str:
+    bits = [f"*{md_text(source.title)}*"]
+    if source.authors:
+        bits.append(md_text(source.authors))
+    if source.year:
+        bits.append(str(source.year))
+    line = ". ".join(bits)
+    if source.url and _HTTP_URL.match(source.url):
+        line += f". <{source.url.replace('>', '%3E')}>"
+    return f"{line} `{bibtex_key(source)}`"
+
+
+def cited_sources(answers: list[Answer]) -> list[Source]:
+    """The papers cited anywhere in the conversation, first citation first, once each."""
+    seen: dict[str, Source] = {}
+    for answer in answers:
+        by_number = {s.number: s for s in answer.sources}
+        for citation in answer.citations:
+            src = by_number.get(citation.number)
+            if src is not None and src.paper_id not in seen:
+                seen[src.paper_id] = src
+    return list(seen.values())
+
+
+def conversation_markdown(
+    answers: list[Answer], title: str = "Research conversation", now: datetime | None = None
+) -> str:
+    now = now or datetime.now()
+    lines = [
+        f"# {md_text(title)}",
+        "",
+        f"Exported {now:%Y-%m-%d %H:%M}. "
+        "Answers were written from paper abstracts in the local collection; "
+        "[n] refers to the sources listed under each answer.",
+        "",
+    ]
+    for i, answer in enumerate(answers, start=1):
+        lines += [f"## {i}. {md_text(answer.question)}", ""]
+        if answer.rewritten:
+            lines += [f"*Searched as:* {md_text(answer.standalone_query)}", ""]
+        if answer.abstained:
+            lines += ["**Not in the collection.** " + md_text(answer.text), ""]
+        else:
+            lines += [md_text(answer.text), ""]
+        cited: dict[int, bool] = {}
+        for c in answer.citations:
+            cited[c.number] = cited.get(c.number, False) or c.supported
+        listed = [s for s in answer.sources if s.number in cited]
+        if listed:
+            lines.append("Sources:")
+            lines.append("")
+            for src in listed:
+                check = "supported" if cited[src.number] else "weakly supported"
+                lines.append(f"- \\[{src.number}\\] {_reference(src)} ({check})")
+            lines.append("")
+        if answer.fallback_reason:
+            lines += [f"*Note: {md_text(answer.fallback_reason)}.*", ""]
+    papers = cited_sources(answers)
+    lines += ["## Bibliography", ""]
+    if papers:
+        lines += [f"{n}. {_reference(src)}" for n, src in enumerate(papers, start=1)]
+    else:
+        lines.append("No papers were cited.")
+    lines += ["", "## BibTeX", "", "```bibtex"]
+    lines += ["\n\n".join(bibtex_entry(src).replace("```", "'''") for src in papers)]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def write_export(answers: list[Answer], directory: Path, now: datetime | None = None) -> Path:
+    """Write the conversation to a new Markdown file in ``directory``; returns its path."""
+    now = now or datetime.now()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"conversation-{now:%Y%m%d-%H%M%S-%f}.md"
+    path.write_text(conversation_markdown(answers, now=now), encoding="utf-8")
+    return path
