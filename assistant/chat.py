@@ -108,6 +108,14 @@ class Assistant:
                 self._backends[key] = create_backend(spec, settings.llm)
             return self._backends[key]
 
+    def warm_up(self) -> None:
+        """Load the index, keyword index, embedder and model now, not on the first question."""
+        self.retriever.keyword_index()
+        self.scorer.vectors(["warm up"])
+        load = getattr(self.backend(), "load", None)
+        if callable(load):
+            load()
+
     def settings_for(self, overrides: dict[str, Any]) -> Settings:
         unknown = set(overrides) - set(OVERRIDES)
         if unknown:

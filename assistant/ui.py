@@ -454,6 +454,10 @@ def serve(settings: Settings) -> int:
     """Start the web UI; blocks until interrupted. Returns the exit code."""
     assistant = Assistant(settings)
     ensure_index(assistant)
+    try:
+        assistant.warm_up()  # the first question should not pay for loading models
+    except AssistantError as exc:  # the UI still starts; answers fall back and say why
+        print(f"warning: {exc.user_message()}", flush=True)
     ui, demo = create_ui(settings, assistant)
     where = f"http://{settings.ui.host}:{settings.ui.port}/"
     print(f"Serving the research assistant at {where} (Ctrl+C to stop)", flush=True)
