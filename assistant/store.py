@@ -14,9 +14,9 @@ from urllib.parse import urlparse
 from assistant.config import Settings
 from assistant.errors import (
     ConfigError,
-    IndexUnavailable,
     IndexMismatchError,
     IndexMissingError,
+    IndexUnavailable,
 )
 
 SCHEMA_VERSION = 1

@@ -101,6 +101,8 @@ def _generate(
             max_tokens=request.max_tokens,
             temperature=request.temperature,
             stop=request.stop or None,
+            # Small models loop on their own phrases; a mild penalty keeps answers moving.
+            repeat_penalty=1.1,
         )
         for chunk in chunks:
             abort.disarm()
