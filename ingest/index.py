@@ -26,7 +26,7 @@ from ingest.chunking import Chunk
 from ingest.papers import Paper, sha
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int], None]
+Progress = Callable[[int, int], None]  # (chunks just embedded, total to embed)
 
 
 @dataclass
@@ -129,7 +129,7 @@ def sync(
         )
         result.added += len(batch)
         if progress:
-            progress(len(batch))
+            progress(len(batch), len(to_add))
     for batch in _batches(to_update, batch_size):
         _write(collection.update, ids=batch, metadatas=[wanted[c][1] for c in batch])
         result.updated += len(batch)

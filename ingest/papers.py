@@ -70,7 +70,7 @@ def build_papers(records: list[RawRecord]) -> tuple[list[Paper], list[str]]:
             f"'{paper.title}' has {paper.variants} different abstracts "
             f"(also in {rec.source}:{rec.line}); kept the longest ({kept})"
         )
-        log.warning(note)
+        log.info(note)  # reported to the user by the caller (CLI "note:" lines)
         conflicts.append(note)
         if kept == "new":
             paper.abstract_raw = rec.abstract

@@ -68,10 +68,14 @@ def run_ingest(
             )
             for chunk in chunks:
                 wanted[chunk.chunk_id] = (chunk, index.chunk_metadata(paper, chunk, len(chunks)))
-        with _progress_bar(show_progress, len(wanted)) as bar:
+        bar = _ProgressBar() if show_progress else None
+        try:
             result = index.sync(
                 collection, wanted, embedder, settings.ingest.batch_size, progress=bar
             )
+        finally:
+            if bar is not None:
+                bar.close()
         index.set_paper_count(collection, len(papers))
     report = IngestReport(
         files=files,
@@ -89,20 +93,19 @@ def run_ingest(
     return report
 
 
-class _progress_bar:
-    """A tqdm bar over chunks to embed (only shown for interactive runs)."""
+class _ProgressBar:
+    """A tqdm bar over the chunks that need embedding, created once that number is known."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self.bar = enabled, total, None
+    def __init__(self) -> None:
+        self._bar: Any = None
 
-    def __enter__(self):  # noqa: ANN204
-        if not self.enabled:
-            return None
-        from tqdm import tqdm
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            from tqdm import tqdm
 
-        self.bar = tqdm(total=self.total, unit="chunk", desc="embedding", leave=False)
-        return self.bar.update
+            self._bar = tqdm(total=total, unit="chunk", desc="embedding", leave=False)
+        self._bar.update(done)
 
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
