@@ -173,13 +173,17 @@ class Assistant:
         abstracts = {h.paper_id: h.abstract for h in hits}
         gen = yield from self._generate(query, evidence, settings, started)
         text, citations, abstained = self._finish(gen, evidence, abstracts, settings)
-        if (
-            not abstained
-            and not any(c.supported for c in citations)
-            and _can_fallback(gen.backend, settings)
+        declined = abstained and not settings.answer.trust_model_no_answer
+        if (declined or not (abstained or any(c.supported for c in citations))) and (
+            _can_fallback(gen.backend, settings)
         ):
-            # The model wrote something no abstract supports: show quotes instead, labelled.
-            reason = "the model's answer was not supported by the retrieved abstracts"
+            # The model wrote nothing the abstracts support (or declined although the
+            # evidence looked relevant): show quotes instead, labelled as such.
+            reason = (
+                "the model found no answer in the retrieved abstracts"
+                if declined
+                else "the model's answer was not supported by the retrieved abstracts"
+            )
             yield StreamEvent("notice", text=f"{reason}; showing quoted sentences instead")
             yield StreamEvent("reset")
             gen = _Generation(settings.llm.fallback or "extractive", fallback_reason=reason)

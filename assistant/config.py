@@ -108,6 +108,12 @@ class AnswerSettings(_Section):
     coverage_waived_above: float = Field(
         0.52, description="Relevance at which low word coverage no longer causes abstention."
     )
+    trust_model_no_answer: bool = Field(
+        False,
+        description="When the model says the sources do not answer although retrieval found "
+        "relevant evidence: abstain (True) or show quoted evidence, labelled (False). The "
+        "bundled 135M model declines wrongly (README), so by default it is not trusted.",
+    )
     support_threshold: float = Field(
         0.45, description="A citation is 'supported' when its support score reaches this."
     )

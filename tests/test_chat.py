@@ -70,9 +70,13 @@ def test_abstains_when_nothing_is_relevant(retriever: Retriever) -> None:
     assert backend.requests == []  # and no model was asked to invent an answer
 
 
-def test_model_saying_no_answer_is_an_abstention(retriever: Retriever) -> None:
-    answer = make(retriever, FakeBackend(responses=[NO_ANSWER])).ask(PINN_Q)
+def test_model_saying_no_answer_is_an_abstention_only_if_trusted(retriever: Retriever) -> None:
+    trusted = make(retriever, FakeBackend(responses=[NO_ANSWER]), trust_model_no_answer=True)
+    answer = trusted.ask(PINN_Q)
     assert answer.abstained and answer.citations == []
+    answer = make(retriever, FakeBackend(responses=[NO_ANSWER])).ask(PINN_Q)
+    assert not answer.abstained and answer.backend == "extractive"
+    assert answer.fallback_reason == "the model found no answer in the retrieved abstracts"
 
 
 def test_follow_up_is_rewritten_and_standalone_is_not(retriever: Retriever) -> None:
