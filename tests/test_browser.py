@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from assistant.chat import Assistant
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.ui import create_ui
 from ingest.pipeline import run_ingest
+from tests.netutil import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,12 +36,6 @@ ARGS = [
 ]
 QUESTION = "Which papers address failure modes of physics-informed neural networks?"
 SCREENSHOT = PROJECT_ROOT / "docs" / "screenshot.png"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def launch(settings: Settings, backend: FakeBackend):

@@ -7,9 +7,7 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from assistant.chat import Assistant
 from assistant.config import PROJECT_ROOT
 from assistant.retrieval import Retriever
+from tests.netutil import free_port, socket_server
 
 PINN_Q = "Which papers address failure modes of physics-informed neural networks?"
 
@@ -40,23 +39,6 @@ def index_env(settings) -> dict[str, str]:  # noqa: ANN001
     }
 
 
-@contextlib.contextmanager
-def tcp_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
-    server = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = server.accept()
-                threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
-    finally:
-        server.close()
-
-
 def _dies_mid_answer(conn: socket.socket) -> None:
     """An OpenAI-compatible server that streams two tokens and then dies."""
     conn.recv(65536)
@@ -75,12 +57,6 @@ def _dies_mid_answer(conn: socket.socket) -> None:
     conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize("scenario", ["dead_url", "dies_mid_answer"])
 def test_openai_server_down_gives_labelled_extractive_answer(
     hash_index,
@@ -96,9 +72,9 @@ def test_openai_server_down_gives_labelled_extractive_answer(
     )
     with contextlib.ExitStack() as stack:
         if scenario == "dead_url":
-            url = f"http://127.0.0.1:{_free_port()}/v1"
+            url = f"http://127.0.0.1:{free_port()}/v1"
         else:
-            url = stack.enter_context(tcp_server(_dies_mid_answer))
+            url = stack.enter_context(socket_server(_dies_mid_answer))
         assistant = Assistant(settings.with_overrides(llm__base_url=url), retriever=retriever)
         started = time.monotonic()
         events = list(assistant.stream(PINN_Q))

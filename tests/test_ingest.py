@@ -24,6 +24,7 @@ from assistant.store import open_client
 from ingest import index as index_mod
 from ingest.pipeline import run_ingest
 from tests.conftest import make_settings
+from tests.netutil import free_port
 
 
 def all_ids(settings) -> set[str]:  # noqa: ANN001
@@ -170,15 +171,9 @@ def test_store_errors_are_wrapped(hash_settings, monkeypatch: pytest.MonkeyPatch
         index_mod._write(boom, ids=["x"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path):  # noqa: ANN201
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen(
         [
@@ -250,7 +245,7 @@ def test_dead_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     from assistant.errors import IndexUnavailable
 
     settings = make_settings(
-        tmp_path / "index", index__chroma_url=f"http://127.0.0.1:{_free_port()}"
+        tmp_path / "index", index__chroma_url=f"http://127.0.0.1:{free_port()}"
     )
     with pytest.raises(IndexUnavailable, match="cannot reach the Chroma server"):
         Retriever(settings)

@@ -7,7 +7,6 @@ One in-process server (real corpus, hash embedder, fake backend) serves the modu
 from __future__ import annotations
 
 import html.parser
-import socket
 import urllib.parse
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from assistant.errors import BackendUnavailable
 from assistant.export import bibtex_entry, bibtex_key, conversation_markdown, md_text
 from assistant.types import Answer, Citation, Source, Timings
 from assistant.ui import GENERIC_ERROR, ChatUI, create_ui, serve
+from tests.netutil import free_port
 
 QUESTION = "Which papers address failure modes of physics-informed neural networks?"
 FOLLOW_UP = "What about their training dynamics?"
@@ -32,12 +32,6 @@ HOSTILE = (
     "<script>alert(1)</script> <img src=x onerror=alert(1)> ![x](http://evil.test/x.png)"
     " [click](javascript:alert(1)) Physics-informed neural networks fail [1]."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def settings_on_free_port(base: Settings) -> Settings:

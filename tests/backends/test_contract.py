@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -32,6 +32,7 @@ from assistant.errors import (
     BackendUnavailable,
     ConfigError,
 )
+from tests.netutil import free_port, socket_server
 
 UNICODE = "Schrödinger – 85% – 量子 states decohere within microseconds."
 SERVER_START_S = 90
@@ -60,12 +61,6 @@ def request(**kw: object) -> GenerationRequest:
     }
     base.update(kw)
     return GenerationRequest(**base)  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- backends under contract -------------------------------------------------------------
@@ -232,28 +227,6 @@ def test_extractive_without_evidence_is_empty_and_streams_in_pieces() -> None:
 
 
 # --- openai backend against in-process socket servers (no model) -------------------------
-
-
-@contextlib.contextmanager
-def socket_server(handle: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A TCP server on a free port that runs ``handle`` on every connection."""
-    server = socket.create_server(("127.0.0.1", 0))
-    conns: list[socket.socket] = []
-
-    def serve() -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = server.accept()
-                conns.append(conn)
-                threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}/v1"
-    finally:
-        server.close()
-        for conn in conns:
-            conn.close()
 
 
 def _silent(conn: socket.socket) -> None:
