@@ -320,13 +320,14 @@ class Assistant:
         raw = sanitize(gen.text)[: settings.answer.max_answer_chars].strip()
         if not raw or _says_no_answer(raw):
             return "", [], bool(raw)
-        # Support is judged against the whole abstract, not only the prompt's sentences.
+        # Support is judged against the whole abstract, not only the prompt's sentences,
+        # and the title counts too: "<its title> [2]" is a supported claim about paper 2.
         sources = [
             SourceText(
                 e.number,
                 e.paper_id,
                 e.title,
-                split_sentences(abstracts.get(e.paper_id, "")) or e.sentences,
+                [e.title, *(split_sentences(abstracts.get(e.paper_id, "")) or e.sentences)],
             )
             for e in evidence
         ]

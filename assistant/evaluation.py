@@ -224,10 +224,8 @@ def _retrieve(assistant: Assistant, q: Question, mode: str, settings: Settings) 
     # What ask() would see: the top retrieval.k papers (a prefix of the top 10).
     top, cfg = hits[: settings.retrieval.k], settings.answer
     evidence, relevance = assistant.select_evidence(query, top, settings, q.question)
-    # The word-coverage signal, if configured, abstains whatever the relevance threshold.
-    coverage = assistant.coverage(q.question, top) if hasattr(assistant, "coverage") else None
-    waived = getattr(cfg, "coverage_waived_above", 0.0)
-    low_coverage = coverage is not None and coverage < getattr(cfg, "min_coverage", 0.0)
+    # The word-coverage signal abstains whatever the relevance floor (unless waived).
+    coverage = assistant.coverage(q.question, top)
     ranked, gold = [title_key(h.title) for h in hits], q.gold
     rec: dict[str, Any] = {
         "qid": q.qid,
@@ -242,8 +240,8 @@ def _retrieve(assistant: Assistant, q: Question, mode: str, settings: Settings) 
         "scores": [h.score for h in hits],
         "latency_ms": round(latency, 2),
         "relevance": round(relevance, 6),
-        "coverage": None if coverage is None else round(coverage, 6),
-        "coverage_abstain": bool(low_coverage and relevance < waived),
+        "coverage": round(coverage, 6),
+        "coverage_abstain": coverage < cfg.min_coverage and relevance < cfg.coverage_waived_above,
         "would_abstain": not evidence,
         "first_gold_rank": next((i for i, k in enumerate(ranked, 1) if k in gold), None),
     }

@@ -225,3 +225,14 @@ def test_no_fallback_and_nothing_written_raises_the_backend_error(retriever: Ret
     assistant.settings = assistant.settings.with_overrides(llm__fallback=None)
     with pytest.raises(BackendUnavailable, match="connection refused"):
         assistant.ask(PINN_Q)
+
+
+def test_title_claim_with_wrong_marker_is_repointed(retriever: Retriever) -> None:
+    hits = retriever.search(PINN_Q, k=5)
+    lines = f"{hits[1].title} [1]\n{hits[2].title} [1]"
+    answer = make(retriever, FakeBackend(responses=[lines])).ask(PINN_Q)
+    assert [(c.number, c.supported, c.snippet) for c in answer.citations] == [
+        (2, True, hits[1].title),
+        (3, True, hits[2].title),
+    ]
+    assert answer.text == f"{hits[1].title} [2]\n{hits[2].title} [3]"
