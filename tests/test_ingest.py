@@ -249,3 +249,42 @@ def test_dead_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(IndexUnavailable, match="cannot reach the Chroma server"):
         Retriever(settings)
+
+
+def test_sigkill_mid_ingest_then_rerun_matches_clean_ingest(tmp_path: Path) -> None:
+    """A real crash: SIGKILL an `assistant ingest` process mid-way, then run it again."""
+    import os
+    import signal
+    import sqlite3
+
+    index_dir = tmp_path / "index"
+    env = {
+        **os.environ,
+        "ASSISTANT_INDEX__PERSIST_DIR": str(index_dir),
+        "ASSISTANT_INDEX__EMBEDDER": "hash",
+        "ASSISTANT_INGEST__BATCH_SIZE": "4",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "ingest"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    db = index_dir / "chroma.sqlite3"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists() and db.stat().st_size > 2_000_000:  # some batches are in
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(10) == -signal.SIGKILL, "ingest finished before it could be killed"
+    settings = make_settings(index_dir)
+    partial = all_ids(settings) if (index_dir / "chroma.sqlite3").exists() else set()
+    report = run_ingest(settings)
+    assert 0 < len(partial) < report.chunks  # killed mid-way, earlier batches kept
+    assert report.added == report.chunks - len(partial)
+    clean = make_settings(tmp_path / "clean")
+    run_ingest(clean)
+    assert all_ids(settings) == all_ids(clean)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
