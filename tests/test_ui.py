@@ -7,6 +7,7 @@ One in-process server (real corpus, hash embedder, fake backend) serves the modu
 from __future__ import annotations
 
 import html.parser
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -543,6 +544,40 @@ def test_ask_api_with_bundled_model(real_index: Settings, real_models):
         assert result["backend"] in ("llamacpp", "extractive")
         assert result["text"] and result["citations"] and not result["abstained"]
         assert any("physics-informed" in s["title"].lower() for s in result["sources"])
+    finally:
+        demo.close()
+        ui.cleanup()
+
+
+def test_queue_bounds_concurrency_and_keeps_serving(hash_index: Settings):
+    """16 simultaneous /ask calls against concurrency 1 and a queue of 4: each one either
+    completes with a cited answer or is refused quickly; the server then still answers."""
+    import concurrent.futures
+
+    settings = settings_on_free_port(hash_index).with_overrides(
+        ui__concurrency_limit=1, ui__max_queue=4
+    )
+    slow = FakeBackend(delay_s=0.02)
+    ui, demo = create_ui(settings, Assistant(settings, backend=slow))
+    _, url, _ = ui.launch(demo, prevent_thread_lock=True, quiet=True)
+    try:
+
+        def one(_: int) -> tuple[str, float]:
+            started = time.monotonic()
+            try:
+                out = Client(url, verbose=False).predict(QUESTION, [], api_name="/ask")
+                return ("ok" if out["citations"] else "uncited"), time.monotonic() - started
+            except Exception as exc:  # gradio_client raises on a full queue
+                return f"refused: {exc}", time.monotonic() - started
+
+        with concurrent.futures.ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(one, range(16)))
+        outcomes = [r for r, _ in results]
+        assert outcomes.count("ok") >= 5, outcomes  # 1 running + 4 queued at least
+        assert all(r == "ok" or r.startswith("refused") for r in outcomes), outcomes
+        assert all(t < 60 for _, t in results)
+        after = Client(url, verbose=False).predict(QUESTION, [], api_name="/ask")
+        assert after["citations"]
     finally:
         demo.close()
         ui.cleanup()
