@@ -12,15 +12,15 @@ import logging
 import re
 import threading
 import time
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from assistant.backends import Backend, Evidence, GenerationRequest, create_backend
 from assistant.citations import SentenceScorer, SourceText, check_citations, sanitize
 from assistant.config import Settings, load_settings
-from assistant.errors import AssistantError, BackendError, ConfigError, UserInputError
+from assistant.errors import AssistantError, BackendError, ConfigError
+from assistant.inputs import clean_question, normalize_history
 from assistant.prompting import NO_ANSWER, build_prompt
 from assistant.retrieval import Retriever
 from assistant.rewrite import standalone_query
@@ -42,7 +42,6 @@ OVERRIDES = {
     "k": "retrieval__k",
 }
 EventKind = Literal["sources", "text", "notice", "reset", "done"]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass
@@ -53,6 +52,9 @@ class StreamEvent:
     standalone_query: str = ""
     rewritten: bool = False
     answer: Answer | None = None
+
+
+_Checked = tuple[str, list[Citation], bool]  # final text, citations, abstained
 
 
 @dataclass
@@ -154,59 +156,51 @@ class Assistant:
             "standalone_query": query,
             "rewritten": query != question,
             "sources": sources,
+            "timings": Timings(rewrite_ms=rewrite_ms, retrieval_ms=retrieval_ms),
         }
         if not evidence:
-            answer = Answer(
-                **base,
-                text=abstain_text(sources),
-                citations=[],
-                abstained=True,
-                backend=settings.llm.backend,
-                timings=Timings(
-                    rewrite_ms=rewrite_ms, retrieval_ms=retrieval_ms, total_ms=_ms(started)
-                ),
-            )
             log.info("abstained: best relevance %.3f", relevance)
-            yield StreamEvent("done", text=answer.text, answer=answer)
-            return
-
-        abstracts = {h.paper_id: h.abstract for h in hits}
-        gen = yield from self._generate(query, evidence, settings, started)
-        text, citations, abstained = self._finish(gen, evidence, abstracts, settings)
-        declined = abstained and not settings.answer.trust_model_no_answer
-        if (declined or not (abstained or any(c.supported for c in citations))) and (
-            _can_fallback(gen.backend, settings)
-        ):
-            # The model wrote nothing the abstracts support (or declined although the
-            # evidence looked relevant): show quotes instead, labelled as such.
-            reason = (
-                "the model found no answer in the retrieved abstracts"
-                if declined
-                else "the model's answer was not supported by the retrieved abstracts"
+            gen = _Generation(settings.llm.backend)
+            answer = _answer(base, gen, abstain_text(sources), [], True, started)
+        else:
+            abstracts = {h.paper_id: h.abstract for h in hits}
+            gen = yield from self._generate(query, evidence, settings, started)
+            gen, checked = yield from self._grounded(
+                gen, query, evidence, abstracts, settings, started
             )
-            yield StreamEvent("notice", text=f"{reason}; showing quoted sentences instead")
-            yield StreamEvent("reset")
-            gen = _Generation(settings.llm.fallback or "extractive", fallback_reason=reason)
-            yield from self._run(gen, query, evidence, settings, started)
-            text, citations, abstained = self._finish(gen, evidence, abstracts, settings)
-        if abstained:
-            text, citations = abstain_text(sources), []
-        answer = Answer(
-            **base,
-            text=text,
-            citations=citations,
-            abstained=abstained,
-            backend=gen.backend,
-            fallback_reason=gen.fallback_reason,
-            complete=gen.complete,
-            timings=Timings(
-                rewrite_ms=rewrite_ms,
-                retrieval_ms=retrieval_ms,
-                first_token_ms=gen.first_token,
-                total_ms=_ms(started),
-            ),
-        )
+            text, citations, abstained = checked
+            if abstained:
+                text, citations = abstain_text(sources), []
+            answer = _answer(base, gen, text, citations, abstained, started)
         yield StreamEvent("done", text=answer.text, answer=answer)
+
+    def _grounded(
+        self,
+        gen: _Generation,
+        query: str,
+        evidence: list[Evidence],
+        abstracts: dict[str, str],
+        settings: Settings,
+        started: float,
+    ) -> Generator[StreamEvent, None, tuple[_Generation, _Checked]]:
+        """Check the model's answer; if nothing in it is supported (or it declined although
+        the evidence looked relevant), show quoted evidence instead, labelled as such."""
+        checked = self._finish(gen, evidence, abstracts, settings)
+        text, citations, abstained = checked
+        declined = abstained and not settings.answer.trust_model_no_answer
+        unsupported = not abstained and not any(c.supported for c in citations)
+        if not (declined or unsupported) or not _can_fallback(gen.backend, settings):
+            return gen, checked
+        reason = (
+            "the model found no answer in the retrieved abstracts"
+            if declined
+            else "the model's answer was not supported by the retrieved abstracts"
+        )
+        yield StreamEvent("notice", text=f"{reason}; showing quoted sentences instead")
+        yield StreamEvent("reset")
+        fallback = _Generation(settings.llm.fallback or "extractive", fallback_reason=reason)
+        yield from self._run(fallback, query, evidence, settings, started)
+        return fallback, self._finish(fallback, evidence, abstracts, settings)
 
     # -- steps -----------------------------------------------------------------------------
     def select_evidence(
@@ -253,7 +247,7 @@ class Assistant:
 
     def _generate(
         self, query: str, evidence: list[Evidence], settings: Settings, started: float
-    ) -> Iterator[StreamEvent]:
+    ) -> Generator[StreamEvent, None, _Generation]:
         spec = settings.llm.backend
         gen = _Generation(backend=spec)
         try:
@@ -316,7 +310,7 @@ class Assistant:
         evidence: list[Evidence],
         abstracts: dict[str, str],
         settings: Settings,
-    ) -> tuple[str, list[Citation], bool]:
+    ) -> _Checked:
         raw = sanitize(gen.text)[: settings.answer.max_answer_chars].strip()
         if not raw or _says_no_answer(raw):
             return "", [], bool(raw)
@@ -335,6 +329,28 @@ class Assistant:
             raw, sources, self.scorer, settings.answer.support_threshold
         )
         return text, citations, False
+
+
+def _answer(
+    base: dict[str, Any],
+    gen: _Generation,
+    text: str,
+    citations: list[Citation],
+    abstained: bool,
+    started: float,
+) -> Answer:
+    timings = base["timings"].model_copy(
+        update={"first_token_ms": gen.first_token, "total_ms": _ms(started)}
+    )
+    return Answer(
+        **{**base, "timings": timings},
+        text=text,
+        citations=citations,
+        abstained=abstained,
+        backend=gen.backend,
+        fallback_reason=gen.fallback_reason,
+        complete=gen.complete,
+    )
 
 
 def _can_fallback(spec: str, settings: Settings) -> bool:
@@ -368,32 +384,6 @@ def _source(number: int, hit: PaperHit, evidence: list[Evidence]) -> Source:
         url=hit.url,
         origin=hit.sources,
     )
-
-
-def clean_question(question: Any, max_chars: int) -> str:
-    if not isinstance(question, str):
-        raise UserInputError("the question must be text")
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question)).strip()
-    if not text:
-        raise UserInputError("the question is empty")
-    if len(text) > max_chars:
-        raise UserInputError(f"the question is {len(text)} characters; the limit is {max_chars}")
-    return text
-
-
-def normalize_history(history: list[Any] | None, max_turns: int) -> list[dict[str, str]]:
-    """Accept [{'role','content'}] (OpenAI/Gradio style) or [(user, assistant)] pairs."""
-    turns: list[dict[str, str]] = []
-    for item in history or []:
-        if isinstance(item, dict):
-            content = item.get("content")
-            if isinstance(content, str) and item.get("role") in ("user", "assistant"):
-                turns.append({"role": item["role"], "content": content})
-        elif isinstance(item, (list, tuple)) and len(item) == 2:
-            for role, content in zip(("user", "assistant"), item, strict=True):
-                if isinstance(content, str) and content:
-                    turns.append({"role": role, "content": content})
-    return turns[-2 * max_turns :] if max_turns else []
 
 
 def _ms(since: float) -> float:

@@ -10,8 +10,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from assistant.backends.fake import FakeBackend
-from assistant.chat import Assistant, normalize_history
+from assistant.chat import Assistant
 from assistant.errors import BackendTimeout, BackendUnavailable, ConfigError, UserInputError
+from assistant.inputs import normalize_history
 from assistant.prompting import FENCE_CLOSE, FENCE_OPEN, NO_ANSWER, build_prompt, load_prompt
 from assistant.retrieval import Retriever
 from assistant.types import Answer
