@@ -237,3 +237,14 @@ def test_title_claim_with_wrong_marker_is_repointed(retriever: Retriever) -> Non
         (3, True, hits[2].title),
     ]
     assert answer.text == f"{hits[1].title} [2]\n{hits[2].title} [3]"
+
+
+def test_public_api_names() -> None:
+    import assistant
+    from assistant import chat, retrieval, types
+
+    assert assistant.ask is chat.ask and assistant.ask_stream is chat.ask_stream
+    assert assistant.Assistant is chat.Assistant and assistant.search is retrieval.search
+    assert assistant.Answer is types.Answer
+    with pytest.raises(AttributeError):
+        assistant.nope  # noqa: B018
