@@ -89,7 +89,26 @@ class SentenceScorer:
             for c, s in zip(cos, sentences, strict=True)
         ]
         best = int(np.argmax(scores))
-        return round(min(1.0, scores[best]), 4), sentences[best]
+        # Small models invent figures ("510 cattle", "2.1%"): a number the cited abstract
+        # never states scales the support down, whatever the wording overlap.
+        found = numbers_found(claim, " ".join(sentences))
+        return round(min(1.0, scores[best] * found), 4), sentences[best]
+
+
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[-*•])\s+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def numbers_found(claim: str, evidence: str) -> float:
+    """Share of the claim's numbers that the evidence also states (1.0 if it has none).
+
+    >>> numbers_found("510 cows, 11 W", "we saved 11 W on 12 GPUs")
+    0.5
+    """
+    wanted = set(_NUMBER.findall(claim))
+    if not wanted:
+        return 1.0
+    return len(wanted & set(_NUMBER.findall(evidence))) / len(wanted)
 
 
 def sanitize(text: str) -> str:
@@ -144,7 +163,8 @@ def _check_line(
     sources = list(by_number.values())
     out_sentences: list[str] = []
     for sentence in split_sentences(line):
-        claim = _MARKER.sub("", sentence).strip()
+        # A list bullet ("2) ...", "- ...") is layout, not part of the claim.
+        claim = _LIST_ITEM.sub("", _MARKER.sub("", sentence).strip())
         key = re.sub(r"\W+", " ", claim.lower()).strip()
         # Small models loop and emit bare list numbers: drop repeats and wordless bits.
         if key in seen or not re.search(r"[^\W\d_]", claim):

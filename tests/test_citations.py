@@ -110,3 +110,29 @@ def test_sanitize_removes_exfiltration_and_script(payload: str) -> None:
     assert "evil.test" not in out and "javascript:" not in out
     assert "<script" not in out and "onerror" not in out
     assert out.startswith("Answer") and out.endswith("end")
+
+
+def test_invented_numbers_are_not_supported(scorer: SentenceScorer) -> None:
+    _, good = check_citations(
+        "Mixed precision training on Nvidia GPUs saved 11 Watts [2].", SOURCES, scorer, 0.45
+    )
+    _, bad = check_citations(
+        "Mixed precision training on Nvidia GPUs saved 47 Watts [2].", SOURCES, scorer, 0.45
+    )
+    assert good[0].supported and not bad[0].supported
+    assert bad[0].support < good[0].support / 2
+
+
+def test_list_bullets_are_not_part_of_the_claim(scorer: SentenceScorer) -> None:
+    text, cits = check_citations(
+        "1) PINNs can fail to converge on complicated PDEs [1]\n"
+        "- Mixed precision saved 11 Watts [2]",
+        SOURCES,
+        scorer,
+        0.45,
+    )
+    assert [(c.number, c.supported) for c in cits] == [(1, True), (2, True)]
+    assert text.splitlines() == [
+        "PINNs can fail to converge on complicated PDEs [1]",
+        "Mixed precision saved 11 Watts [2]",
+    ]
