@@ -145,7 +145,7 @@ class Assistant:
         rewrite_ms = _ms(started)
         hits = self.retriever.search(query, k=settings.retrieval.k, mode=settings.retrieval.mode)
         retrieval_ms = _ms(started) - rewrite_ms
-        evidence, relevance = self.select_evidence(query, hits, settings, question)
+        evidence, relevance = self.select_evidence(query, hits, settings)
         sources = [_source(i, hit, evidence) for i, hit in enumerate(hits, start=1)]
         yield StreamEvent(
             "sources", sources=sources, standalone_query=query, rewritten=query != question
@@ -204,13 +204,12 @@ class Assistant:
 
     # -- steps -----------------------------------------------------------------------------
     def select_evidence(
-        self, query: str, hits: list[PaperHit], settings: Settings, question: str | None = None
+        self, query: str, hits: list[PaperHit], settings: Settings
     ) -> tuple[list[Evidence], float]:
         """Most relevant sentences of each retrieved paper; papers below the abstention
         threshold are not evidence. Returns the evidence and the best relevance seen; no
-        evidence means abstain. Word coverage is judged on the user's own ``question``
-        (the rewritten query carries earlier turns' words)."""
-        question = question if question is not None else query
+        evidence means abstain. Word coverage is judged on the standalone query, so a
+        follow-up is judged with the topic its conversation named."""
         per_paper = [split_sentences(h.abstract) for h in hits]
         flat = [s for sentences in per_paper for s in sentences]
         scores = iter(self.scorer.relevance(query, flat))
@@ -228,7 +227,7 @@ class Assistant:
                 keep = [s for _, s in ranked[: settings.answer.context_sentences]]
                 evidence.append(Evidence(number, hit.paper_id, hit.title, keep))
         cfg = settings.answer
-        if best < cfg.coverage_waived_above and self.coverage(question, hits) < cfg.min_coverage:
+        if best < cfg.coverage_waived_above and self.coverage(query, hits) < cfg.min_coverage:
             evidence = []  # the question names things the top papers never mention
         return evidence, best
 

@@ -223,9 +223,9 @@ def _retrieve(assistant: Assistant, q: Question, mode: str, settings: Settings) 
     latency = (time.perf_counter() - started) * 1000
     # What ask() would see: the top retrieval.k papers (a prefix of the top 10).
     top, cfg = hits[: settings.retrieval.k], settings.answer
-    evidence, relevance = assistant.select_evidence(query, top, settings, q.question)
+    evidence, relevance = assistant.select_evidence(query, top, settings)
     # The word-coverage signal abstains whatever the relevance floor (unless waived).
-    coverage = assistant.coverage(q.question, top)
+    coverage = assistant.coverage(query, top)
     ranked, gold = [title_key(h.title) for h in hits], q.gold
     rec: dict[str, Any] = {
         "qid": q.qid,

@@ -16,10 +16,18 @@ from __future__ import annotations
 
 import re
 
+# "that"/"this" are too often conjunctions or part of a standalone question ("the paper
+# that shows ...") to count alone; "this method", "these papers" do refer back.
 _FOLLOW_UP = re.compile(
-    r"\b(they|them|their|theirs|it|its|this|that|these|those|he|she|his|her|the paper|"
-    r"the papers|the authors|the method|the model|the approach|the study|the same|above|"
-    r"previous|earlier|former|latter|mentioned|first one|second one|last one)\b",
+    r"\b(they|them|their|theirs|it|its|he|she|his|her|the authors|the same|above|previous|"
+    r"earlier|former|latter|mentioned|first one|second one|last one|"
+    # "the paper" refers back unless a description follows ("the paper that shows ...")
+    r"the (?:paper|papers|method|model|approach|study)(?!\s+(?:that|which|where|on|about|"
+    r"from|by|with|in|for|using|proposing|showing|studying))|"
+    r"(?:this|these|those)\s+(?:paper|papers|method|methods|model|models|work|works|"
+    r"approach|study|studies|result|results|dataset|datasets|one|ones|technique|algorithm)|"
+    # after "that", plural forms read as verbs ("the paper that studies ...")
+    r"that\s+(?:paper|method|model|approach|study|dataset|one|technique|algorithm))\b",
     re.IGNORECASE,
 )
 _LEAD_IN = re.compile(r"^\s*(and|also|so|but|what about|how about|and what about)\b", re.I)

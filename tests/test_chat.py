@@ -248,3 +248,22 @@ def test_public_api_names() -> None:
     assert assistant.Answer is types.Answer
     with pytest.raises(AttributeError):
         assistant.nope  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("question", "follow_up"),
+    [
+        ("What activation function do they propose instead?", True),
+        ("And on what kind of real-world data did they apply it?", True),
+        ("Is this method better than Adam?", True),
+        ("What dataset does the paper use?", True),
+        ("Which dataset?", True),
+        ("Which paper shows that ReLU networks fail to extrapolate periodic functions?", False),
+        ("I need the paper that studies early training dynamics of deep nets.", False),
+        ("Which papers address failure modes of physics-informed neural networks?", False),
+    ],
+)
+def test_follow_up_detection(question: str, follow_up: bool) -> None:
+    from assistant.rewrite import needs_rewrite
+
+    assert needs_rewrite(question) is follow_up
