@@ -21,6 +21,7 @@ from assistant.chat import Assistant
 from assistant.config import Settings
 from assistant.errors import AssistantError, UserInputError
 from assistant.rewrite import standalone_query
+from assistant.store import iter_records
 from ingest.clean import title_key
 
 log = logging.getLogger(__name__)
@@ -201,15 +202,11 @@ def _primary(modes: list[str], settings: Settings) -> str:
 
 def _gold_missing_from_index(collection: Any, questions: list[Question]) -> list[str]:
     """Gold titles that match no paper in the index (a bad question file or index)."""
-    keys: set[str] = set()
-    offset = 0
-    while True:
-        got = collection.get(include=["metadatas"], limit=5000, offset=offset)
-        for meta in got["metadatas"]:
-            keys.update(title_key(meta.get(f) or "") for f in ("title", "title_raw"))
-        if len(got["ids"]) < 5000:
-            break
-        offset += 5000
+    keys = {
+        title_key(meta.get(field) or "")
+        for _, meta, _ in iter_records(collection, ["metadatas"])
+        for field in ("title", "title_raw")
+    }
     missing = sorted({t for q in questions for t in q.gold_titles if title_key(t) not in keys})
     for title in missing:
         log.warning("gold title not in the index: %s", title)

@@ -19,7 +19,7 @@ from typing import Any
 from assistant.config import RetrievalMode, Settings
 from assistant.embeddings import Embedder, get_embedder
 from assistant.errors import UserInputError
-from assistant.store import index_stats, open_client, open_collection
+from assistant.store import index_stats, iter_records, open_client, open_collection
 from assistant.text import content_words
 from assistant.types import PaperHit, Passage
 
@@ -132,18 +132,9 @@ class Retriever:
         ]
 
 
-def _all_rows(collection: Any, page: int = 5000) -> list[_ChunkRow]:
-    rows: list[_ChunkRow] = []
-    offset = 0
-    while True:
-        got = collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
-        rows.extend(
-            _ChunkRow(c, d, m)
-            for c, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        )
-        if len(got["ids"]) < page:
-            return rows
-        offset += page
+def _all_rows(collection: Any) -> list[_ChunkRow]:
+    records = iter_records(collection, ["documents", "metadatas"])
+    return [_ChunkRow(cid, doc or "", meta) for cid, meta, doc in records]
 
 
 def _to_papers(

@@ -8,6 +8,7 @@ raises ``IndexMismatchError`` telling the user to rebuild.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
@@ -89,6 +90,23 @@ def check_signature(found: dict[str, Any], wanted: dict[str, Any]) -> None:
             + ", ".join(diffs)
             + "; run `assistant ingest --rebuild` to rebuild it with the current settings"
         )
+
+
+def iter_records(
+    collection: Any, include: list[str], page: int = 5000
+) -> Iterator[tuple[str, dict[str, Any], str | None]]:
+    """Every (id, metadata, document) in the collection, fetched a page at a time so a
+    large index never arrives as one response. ``document`` is None unless included."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=page, offset=offset)
+        documents = got.get("documents") or [None] * len(got["ids"])
+        metadatas = got.get("metadatas") or [None] * len(got["ids"])
+        for cid, meta, doc in zip(got["ids"], metadatas, documents, strict=True):
+            yield cid, meta or {}, doc
+        if len(got["ids"]) < page:
+            return
+        offset += page
 
 
 def index_stats(collection: Any) -> dict[str, int]:

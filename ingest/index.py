@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.errors import IndexLockedError, IndexWriteError
-from assistant.store import check_signature, index_signature
+from assistant.store import check_signature, index_signature, iter_records
 from ingest.chunking import Chunk
 from ingest.papers import Paper, sha
 
@@ -146,16 +146,9 @@ def set_paper_count(collection: Any, papers: int) -> None:
         _write(collection.modify, metadata=meta)
 
 
-def _existing_meta_hashes(collection: Any, page: int = 5000) -> dict[str, str]:
-    found: dict[str, str] = {}
-    offset = 0
-    while True:
-        got = collection.get(include=["metadatas"], limit=page, offset=offset)
-        for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
-            found[cid] = (meta or {}).get("meta_hash", "")
-        if len(got["ids"]) < page:
-            return found
-        offset += page
+def _existing_meta_hashes(collection: Any) -> dict[str, str]:
+    records = iter_records(collection, ["metadatas"])
+    return {cid: meta.get("meta_hash", "") for cid, meta, _ in records}
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:

@@ -288,3 +288,13 @@ def test_sigkill_mid_ingest_then_rerun_matches_clean_ingest(tmp_path: Path) -> N
     assert all_ids(settings) == all_ids(clean)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_iter_records_pages_through_everything(hash_index) -> None:  # noqa: ANN001
+    from assistant.store import iter_records
+
+    col = open_client(hash_index).get_collection(hash_index.index.collection)
+    ids = [cid for cid, meta, doc in iter_records(col, ["metadatas", "documents"], page=97)]
+    assert len(ids) == len(set(ids)) == col.count() == len(all_ids(hash_index))
+    first = next(iter_records(col, ["metadatas"], page=97))
+    assert first[1]["paper_id"] and first[2] is None
