@@ -25,7 +25,9 @@ from assistant.types import Citation
 
 # A wrong marker is re-pointed when another source supports the claim this much better.
 REPOINT = 0.15
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
+# What a citation marker is, for every module: [1], [1, 2], [1-3], [2; 4].
+MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
+_MARKER = re.compile(r"\s*" + MARKER.pattern)  # with the space before it, for removal
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")
 # "Claim. [1] Next" -> "Claim [1]. Next": keep a marker with the sentence it follows.

@@ -13,9 +13,9 @@ import unicodedata
 from datetime import datetime
 from pathlib import Path
 
+from assistant.citations import MARKER
 from assistant.types import Answer, Source
 
-_MARKER = re.compile(r"\[\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*\]")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$&])")
 _HTTP_URL = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
 _BIB_SPECIAL = re.compile(r"([&%$#_{}~^\\])")
@@ -25,7 +25,7 @@ _BIB_REPLACE = {"~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\
 def md_text(text: str) -> str:
     """Escape Markdown/HTML syntax, keeping [n] citation markers readable."""
     out, pos = [], 0
-    for match in _MARKER.finditer(text):
+    for match in MARKER.finditer(text):
         out.append(_MD_SPECIAL.sub(r"\\\1", text[pos : match.start()]))
         out.append(match.group(0))
         pos = match.end()

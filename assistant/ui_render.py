@@ -15,12 +15,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from assistant.citations import parse_markers
+from assistant.citations import MARKER, parse_markers
 from assistant.config import Settings
 from assistant.types import Answer, Citation, Source
 
 # [1], [1, 2], [1-3], [1][2] as the model or the citation checker writes them.
-_MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\]")
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
 
 
@@ -60,7 +59,7 @@ def linkify_citations(
             return match.group(0)
         return "".join(_cite_link(n, cited, streaming) for n in nums)
 
-    return _MARKER.sub(repl, escaped)
+    return MARKER.sub(repl, escaped)
 
 
 def _paragraphs(escaped: str) -> str:
