@@ -350,16 +350,15 @@ def hostile_source(number: int = 1) -> Source:
     )
 
 
+def supported_citation(src: Source, snippet: str) -> Citation:
+    return Citation(
+        number=1, paper_id="abc123", title=src.title, snippet=snippet, support=0.9, supported=True
+    )
+
+
 def test_source_cards_escape_corpus_text():
     src = hostile_source()
-    citation = Citation(
-        number=1,
-        paper_id="abc123",
-        title=src.title,
-        snippet="<script>alert(2)</script>",
-        support=0.9,
-        supported=True,
-    )
+    citation = supported_citation(src, "<script>alert(2)</script>")
     for markup in (
         ui_render.sources_html([src], [citation]),
         ui_render.sources_html([src], pending=True),
@@ -385,16 +384,7 @@ def make_answer(text: str = "PINNs fail on stiff problems [1].") -> Answer:
         question="Why do PINNs fail?",
         standalone_query="Why do PINNs fail?",
         text=text,
-        citations=[
-            Citation(
-                number=1,
-                paper_id="abc123",
-                title=src.title,
-                snippet="PINNs fail on stiff problems.",
-                support=0.9,
-                supported=True,
-            )
-        ],
+        citations=[supported_citation(src, "PINNs fail on stiff problems.")],
         sources=[src, hostile_source(2).model_copy(update={"paper_id": "zzz", "title": "Other"})],
         abstained=False,
         backend="fake",
