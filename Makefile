@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run install index test test-fast lint eval bench browser clean
+.PHONY: run install index test test-fast test-unit lint eval bench browser screenshot clean
 
 run: install
 	$(VENV)/bin/assistant serve
@@ -44,9 +44,17 @@ test: install browser
 test-fast: install
 	$(PY) -m pytest -m "not slow and not browser"
 
+test-unit: install
+	$(PY) -m pytest -m unit
+
+# Refresh the README picture (the browser test writes it only when asked to).
+screenshot: install browser
+	SCREENSHOT_TO=docs/screenshot.png $(PY) -m pytest -q tests/browser -k screenshot
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 eval: index
 	$(VENV)/bin/assistant eval eval/questions.jsonl --output eval/runs/latest --compare dense,bm25,hybrid

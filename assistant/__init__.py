@@ -11,16 +11,30 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Answer", "Assistant", "Settings", "ask", "ask_stream", "load_settings", "search"]
+from assistant.core.runtime import configure_environment
+
+configure_environment()  # before any library that reads these variables is imported
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Message",
+    "Settings",
+    "ask",
+    "ask_stream",
+    "load_settings",
+    "search",
+]
 
 _LAZY = {
-    "Answer": "assistant.types",
-    "Assistant": "assistant.chat",
-    "ask": "assistant.chat",
-    "ask_stream": "assistant.chat",
-    "Settings": "assistant.config",
-    "load_settings": "assistant.config",
-    "search": "assistant.retrieval",
+    "Answer": "assistant.core.types",
+    "Message": "assistant.core.types",
+    "Assistant": "assistant.answering.assistant",
+    "ask": "assistant.answering.assistant",
+    "ask_stream": "assistant.answering.assistant",
+    "Settings": "assistant.core.settings",
+    "load_settings": "assistant.core.settings",
+    "search": "assistant.retrieval.retriever",
 }
 
 

@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from assistant.evaluation.runner.metrics import percentile  # noqa: E402
 
-from assistant.config import Settings, load_settings  # noqa: E402
-from assistant.eval_metrics import percentile  # noqa: E402
-from assistant.evaluation import load_questions  # noqa: E402
-from assistant.rewrite import standalone_query  # noqa: E402
-from assistant.text import split_sentences  # noqa: E402
+from assistant.answering.rewrite import standalone_query  # noqa: E402
+from assistant.core.settings import Settings, load_settings  # noqa: E402
+from assistant.core.text import split_sentences  # noqa: E402
+from assistant.evaluation.runner import load_questions  # noqa: E402
 
 MODES = ("dense", "bm25", "hybrid")
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
@@ -84,7 +84,7 @@ def query_latency(retriever: Any, queries: list[str]) -> dict[str, dict]:
 
 
 def bench_ingest(settings: Settings) -> dict[str, Any]:
-    from ingest.pipeline import run_ingest
+    from assistant.ingest.pipeline import run_ingest
 
     progress("cold ingest (fresh index, real MiniLM embedder)...")
     t0 = time.perf_counter()
@@ -108,8 +108,8 @@ def synthetic_corpus(
     source: Any, settings: Settings, n_chunks: int, embedder: Any, seed: int = 0
 ) -> dict[str, Any]:
     """Write ``n_chunks`` synthetic chunks into a fresh collection (see module doc)."""
-    from assistant.store import open_client
-    from ingest import index
+    from assistant.index.store import open_client
+    from assistant.ingest import writer as index
 
     got = source.get(include=["embeddings", "documents", "metadatas"])
     vecs = np.asarray(got["embeddings"], dtype=np.float32)
@@ -159,8 +159,9 @@ def synthetic_corpus(
 def bench_scale(
     source: Any, base: Settings, sizes: list[int], queries: list[str], workdir: Path
 ) -> dict[str, Any]:
-    from assistant.embeddings import get_embedder
-    from assistant.retrieval import Retriever
+    from assistant.retrieval.retriever.retriever import Retriever
+
+    from assistant.index.embeddings import get_embedder
 
     embedder = get_embedder(base.index)
     out: dict[str, Any] = {}
@@ -185,7 +186,7 @@ def bench_answers(settings: Settings, retriever: Any, n: int) -> dict[str, Any]:
     """Assistant.ask timings per backend. Each backend gets a fresh Assistant (a cold
     sentence-embedding cache, so neither profits from the other's run) and one untimed
     warm-up question that loads its model."""
-    from assistant.chat import Assistant
+    from assistant.answering.assistant import Assistant
 
     answerable = [q for q in load_questions(QUESTIONS) if q.type in ("factual", "topic")]
     warmup, picked = answerable[0], answerable[1 : n + 1]
@@ -309,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     started = time.perf_counter()
     try:
-        from assistant.retrieval import Retriever
+        from assistant.retrieval.retriever.retriever import Retriever
 
         settings = load_settings().with_overrides(
             index__persist_dir=workdir / "real", index__embedder="sentence-transformers"

@@ -22,8 +22,8 @@ for key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
 import pytest  # noqa: E402
 
 import assistant.backends as backends  # noqa: E402
-import assistant.embeddings as embeddings  # noqa: E402
-from assistant.config import PROJECT_ROOT, Settings  # noqa: E402
+import assistant.index.embeddings as embeddings  # noqa: E402
+from assistant.core.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 DATA_DIR = PROJECT_ROOT / "data"
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
@@ -62,7 +62,7 @@ def hash_settings(tmp_path: Path) -> Settings:
 @pytest.fixture(scope="session")
 def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The real corpus ingested with the hash embedder (fast), shared read-only."""
-    from ingest.pipeline import run_ingest
+    from assistant.ingest.pipeline import run_ingest
 
     settings = make_settings(tmp_path_factory.mktemp("hash") / "index")
     run_ingest(settings)
@@ -72,7 +72,7 @@ def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The real corpus embedded with the real all-MiniLM-L6-v2, shared read-only."""
-    from ingest.pipeline import run_ingest
+    from assistant.ingest.pipeline import run_ingest
 
     saved = embeddings.ALLOW_REAL_MODELS
     embeddings.ALLOW_REAL_MODELS = True

@@ -9,13 +9,19 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from assistant.answering.assistant import Assistant
+from assistant.answering.prompting import (
+    FENCE_CLOSE,
+    FENCE_OPEN,
+    NO_ANSWER,
+    build_prompt,
+    load_prompt,
+)
 from assistant.backends.fake import FakeBackend
-from assistant.chat import Assistant
-from assistant.errors import BackendTimeout, BackendUnavailable, ConfigError, UserInputError
-from assistant.inputs import normalize_history
-from assistant.prompting import FENCE_CLOSE, FENCE_OPEN, NO_ANSWER, build_prompt, load_prompt
-from assistant.retrieval import Retriever
-from assistant.types import Answer
+from assistant.core.errors import BackendTimeout, BackendUnavailable, ConfigError, UserInputError
+from assistant.core.inputs import normalize_history
+from assistant.core.types import Answer
+from assistant.retrieval.retriever import Retriever
 
 PINN_Q = "Which papers address failure modes of physics-informed neural networks?"
 
@@ -53,10 +59,9 @@ def test_stream_order_sources_then_text_then_done(retriever: Retriever) -> None:
 
 
 def test_invalid_citations_are_removed_and_repaired(retriever: Retriever) -> None:
-    assistant = make(retriever)
     hits = retriever.search(PINN_Q, k=5)
     sentence = hits[0].abstract.split(". ")[0]
-    assistant._backend_given = FakeBackend(responses=[f"{sentence}. [9] Bogus claim [42]."])
+    assistant = make(retriever, FakeBackend(responses=[f"{sentence}. [9] Bogus claim [42]."]))
     answer = assistant.ask(PINN_Q)
     assert "[9]" not in answer.text and "[42]" not in answer.text
     assert answer.citations[0].number == 1 and answer.citations[0].supported
@@ -165,14 +170,22 @@ def test_overrides_apply_per_request(retriever: Retriever) -> None:
 
 def test_history_formats() -> None:
     pairs = normalize_history([("q1", "a1"), ("q2", None)], 6)
-    assert pairs == [
-        {"role": "user", "content": "q1"},
-        {"role": "assistant", "content": "a1"},
-        {"role": "user", "content": "q2"},
+    assert [(m.role, m.content) for m in pairs] == [
+        ("user", "q1"),
+        ("assistant", "a1"),
+        ("user", "q2"),
     ]
     dicts = [{"role": "user", "content": f"q{i}"} for i in range(30)]
     assert len(normalize_history(dicts, 6)) == 12
-    assert normalize_history([{"role": "system", "content": "x"}, 5, "junk"], 6) == []
+    for bad, message in (
+        ([{"role": "system", "content": "x"}], "history item 1 needs 'role'"),
+        ([("q", "a"), 5], "history item 2 must be"),
+        (["junk"], "history item 1 must be"),
+        (7, "history must be a list"),
+        ({"role": "user"}, "history item 1 must be"),
+    ):
+        with pytest.raises(UserInputError, match=message):
+            normalize_history(bad, 6)
 
 
 def test_prompt_files_have_their_placeholders() -> None:
@@ -181,10 +194,10 @@ def test_prompt_files_have_their_placeholders() -> None:
 
 
 def test_retrieved_text_is_inert_data() -> None:
-    from assistant.backends import Evidence
+    from tests.factories import source
 
     nasty = [
-        Evidence(
+        source(
             1,
             "p",
             "T {question} {0}",
@@ -241,10 +254,12 @@ def test_title_claim_with_wrong_marker_is_repointed(retriever: Retriever) -> Non
 
 def test_public_api_names() -> None:
     import assistant
-    from assistant import chat, retrieval, types
+    from assistant.answering import assistant as chat
+    from assistant.core import types
+    from assistant.retrieval import retriever
 
     assert assistant.ask is chat.ask and assistant.ask_stream is chat.ask_stream
-    assert assistant.Assistant is chat.Assistant and assistant.search is retrieval.search
+    assert assistant.Assistant is chat.Assistant and assistant.search is retriever.search
     assert assistant.Answer is types.Answer
     with pytest.raises(AttributeError):
         assistant.nope  # noqa: B018
@@ -264,6 +279,6 @@ def test_public_api_names() -> None:
     ],
 )
 def test_follow_up_detection(question: str, follow_up: bool) -> None:
-    from assistant.rewrite import needs_rewrite
+    from assistant.answering.rewrite import needs_rewrite
 
     assert needs_rewrite(question) is follow_up

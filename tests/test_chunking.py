@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from assistant.embeddings import HashEmbedder
-from assistant.text import split_sentences
-from ingest.chunking import SPECIAL_TOKENS, chunk_paper
-from ingest.papers import Paper, build_papers
-from ingest.sources import discover, read_records
+from assistant.core.text import split_sentences
+from assistant.index.embeddings import HashEmbedder
+from assistant.ingest.chunking import SPECIAL_TOKENS, chunk_paper
+from assistant.ingest.papers import Paper, build_papers
+from assistant.ingest.sources import discover, read_records
 from tests.conftest import DATA_DIR
 
 

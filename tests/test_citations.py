@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.citations import SentenceScorer, SourceText, check_citations, parse_markers, sanitize
-from assistant.embeddings import HashEmbedder
+from assistant.answering.scorer import SentenceScorer
+from assistant.answering.verify import check_citations, parse_markers, sanitize
+from assistant.index.embeddings import HashEmbedder
+from tests.factories import source
 
 SOURCES = [
-    SourceText(
+    source(
         1,
         "p1",
         "Propagation failures in PINNs",
         [
-            "Propagation failures in PINNs",
             "PINNs can fail to converge on complicated PDEs.",
             "We propose R3 sampling to mitigate propagation failures.",
         ],
     ),
-    SourceText(
+    source(
         2,
         "p2",
         "Mixed precision training",
         [
-            "Mixed precision training",
             "Mixed precision training on Nvidia GPUs saved 11 Watts of power.",
         ],
     ),

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chat import Assistant
-from assistant.config import PROJECT_ROOT
-from assistant.retrieval import Retriever
+from assistant.answering.assistant import Assistant
+from assistant.core.settings import PROJECT_ROOT
+from assistant.retrieval.retriever import Retriever
 from tests.netutil import free_port, socket_server
 
 PINN_Q = "Which papers address failure modes of physics-informed neural networks?"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import eval_metrics as em
-from assistant.errors import UserInputError
-from assistant.evaluation import load_questions, run_eval
-from ingest.clean import title_key
+from assistant.core.errors import UserInputError
+from assistant.evaluation import metrics as em
+from assistant.evaluation.records import EvalRecord
+from assistant.evaluation.runner import load_questions, run_eval
+from assistant.ingest.clean import title_key
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
 
@@ -99,35 +100,49 @@ def test_citation_precision_and_keyword_hits() -> None:
     assert em.keyword_hit_rate("text", []) is None
 
 
+def _record(qtype: str, latency: float, **metrics: float | None) -> EvalRecord:
+    return EvalRecord(
+        qid=f"{qtype}-{latency}",
+        type=qtype,
+        mode="hybrid",
+        question="q",
+        standalone_query="q",
+        gold_titles=[],
+        retrieved_titles=[],
+        retrieved_ids=[],
+        scores=[],
+        latency_ms=latency,
+        relevance=0.5,
+        coverage=1.0,
+        coverage_abstain=False,
+        would_abstain=False,
+        first_gold_rank=None,
+        metrics={k.replace("_at_", "@"): v for k, v in metrics.items()},
+    )
+
+
 def test_aggregation_over_records() -> None:
+    none = dict.fromkeys(["recall_at_1", "recall_at_5", "recall_at_10", "mrr", "ndcg_at_10"])
     recs = [
-        {
-            "type": "factual",
-            "recall@1": 1.0,
-            "recall@5": 1.0,
-            "recall@10": 1.0,
-            "mrr": 1.0,
-            "ndcg@10": 1.0,
-            "latency_ms": 10.0,
-        },
-        {
-            "type": "topic",
-            "recall@1": 0.0,
-            "recall@5": 0.5,
-            "recall@10": 1.0,
-            "mrr": 0.5,
-            "ndcg@10": 0.5,
-            "latency_ms": 30.0,
-        },
-        {
-            "type": "unanswerable",
-            "recall@1": None,
-            "recall@5": None,
-            "recall@10": None,
-            "mrr": None,
-            "ndcg@10": None,
-            "latency_ms": 20.0,
-        },
+        _record(
+            "factual",
+            10.0,
+            recall_at_1=1.0,
+            recall_at_5=1.0,
+            recall_at_10=1.0,
+            mrr=1.0,
+            ndcg_at_10=1.0,
+        ),
+        _record(
+            "topic",
+            30.0,
+            recall_at_1=0.0,
+            recall_at_5=0.5,
+            recall_at_10=1.0,
+            mrr=0.5,
+            ndcg_at_10=0.5,
+        ),
+        _record("unanswerable", 20.0, **none),
     ]
     g = em.grouped(recs, em.retrieval_metrics, ["factual", "topic", "unanswerable", "messy"])
     assert g["overall"]["n"] == 2 and g["overall"]["recall@5"] == 0.75
@@ -230,8 +245,8 @@ def test_run_eval_end_to_end_on_hash_index(hash_index, tmp_path: Path) -> None:
         assert rec["scores"] == sorted(rec["scores"], reverse=True)
         for c in rec["citations"]:
             assert {"number", "title", "support", "supported"} <= set(c)
-    assert {r["type"] for r in records} == set(report["questions_by_type"]) - {
-        t for t, k in report["questions_by_type"].items() if not k
+    assert {r["type"] for r in records} == set(report.questions_by_type) - {
+        t for t, k in report.questions_by_type.items() if not k
     }
     known = next(r for r in records if r["type"] == "known_item" and r["mode"] == "bm25")
     assert title_key(known["retrieved_titles"][0]) == title_key(known["gold_titles"][0])
@@ -254,7 +269,7 @@ def test_run_eval_end_to_end_on_hash_index(hash_index, tmp_path: Path) -> None:
 def test_run_eval_retrieval_only_and_bad_mode(hash_index, tmp_path: Path) -> None:
     report = run_eval(hash_index, QUESTIONS, tmp_path / "r", modes=["bm25"], limit=3)
     lines = (tmp_path / "r" / "results.jsonl").read_text().splitlines()
-    assert len(lines) == 3 and report["answers"] == {}
+    assert len(lines) == 3 and report.answers == {}
     assert "answer" not in json.loads(lines[0])
     with pytest.raises(UserInputError, match="unknown retrieval mode"):
         run_eval(hash_index, QUESTIONS, tmp_path / "x", modes=["sparse"], limit=1)
@@ -266,6 +281,6 @@ def test_hybrid_recall_at_5_is_at_least_each_single_mode(
 ) -> None:
     modes = ["dense", "bm25", "hybrid"]
     report = run_eval(real_index, QUESTIONS, tmp_path / "full", modes=modes)
-    r5 = {m: report["retrieval"][m]["overall"]["recall@5"] for m in modes}
-    assert report["retrieval"]["hybrid"]["overall"]["n"] == 74
+    r5 = {m: report.retrieval[m].overall["recall@5"] for m in modes}
+    assert report.retrieval["hybrid"].overall["n"] == 74
     assert r5["hybrid"] >= max(r5["dense"], r5["bm25"]) - 0.0, r5

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import (
+from assistant.core.errors import (
     CorpusFormatError,
     IndexLockedError,
     IndexMismatchError,
     IndexMissingError,
     IndexWriteError,
 )
-from assistant.retrieval import Retriever
-from assistant.store import open_client
-from ingest import index as index_mod
-from ingest.pipeline import run_ingest
+from assistant.index.store import open_client
+from assistant.ingest import writer as index_mod
+from assistant.ingest.pipeline import run_ingest
+from assistant.retrieval.retriever import Retriever
 from tests.conftest import make_settings
 from tests.netutil import free_port
 
@@ -242,7 +242,7 @@ def test_chroma_server_mode_matches_embedded(
 
 
 def test_dead_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
-    from assistant.errors import IndexUnavailable
+    from assistant.core.errors import IndexUnavailable
 
     settings = make_settings(
         tmp_path / "index", index__chroma_url=f"http://127.0.0.1:{free_port()}"
@@ -291,7 +291,7 @@ def test_sigkill_mid_ingest_then_rerun_matches_clean_ingest(tmp_path: Path) -> N
 
 
 def test_iter_records_pages_through_everything(hash_index) -> None:  # noqa: ANN001
-    from assistant.store import iter_records
+    from assistant.index.store import iter_records
 
     col = open_client(hash_index).get_collection(hash_index.index.collection)
     ids = [cid for cid, meta, doc in iter_records(col, ["metadatas", "documents"], page=97)]

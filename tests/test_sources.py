@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import CorpusFormatError
-from ingest.clean import normalize_text, title_key
-from ingest.papers import build_papers
-from ingest.sources import discover, read_records
+from assistant.core.errors import CorpusFormatError
+from assistant.ingest.clean import normalize_text, title_key
+from assistant.ingest.papers import build_papers
+from assistant.ingest.sources import discover, read_records
 from tests.conftest import DATA_DIR
 
 HEADER = (

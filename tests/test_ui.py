@@ -16,15 +16,17 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant import ui_render
+from assistant.answering.assistant import Assistant
 from assistant.backends.fake import FakeBackend
 from assistant.backends.llamacpp import bundled_model_path
-from assistant.chat import Assistant
-from assistant.config import Settings
-from assistant.errors import BackendUnavailable
-from assistant.export import bibtex_entry, bibtex_key, conversation_markdown, md_text
-from assistant.types import Answer, Citation, Source, Timings
-from assistant.ui import GENERIC_ERROR, ChatUI, create_ui, serve
+from assistant.core.errors import BackendUnavailable
+from assistant.core.settings import Settings
+from assistant.core.types import Answer, Citation, NumberedSource, Timings
+from assistant.export.markdown import bibtex_entry, bibtex_key, conversation_markdown, md_text
+from assistant.ui import html as ui_render
+from assistant.ui import serve as serving
+from assistant.ui.serve import cleanup, create_ui, launch, launch_kwargs, serve
+from assistant.ui.session import GENERIC_ERROR, ChatSession
 from tests.netutil import free_port
 
 QUESTION = "Which papers address failure modes of physics-informed neural networks?"
@@ -48,10 +50,10 @@ def fake() -> FakeBackend:
 def served(hash_index: Settings, fake: FakeBackend):
     settings = settings_on_free_port(hash_index)
     ui, demo = create_ui(settings, Assistant(settings, backend=fake))
-    _, url, _ = ui.launch(demo, prevent_thread_lock=True, quiet=True)
+    _, url, _ = launch(ui, demo, prevent_thread_lock=True, quiet=True)
     yield ui, demo, url
     demo.close()
-    ui.cleanup()
+    cleanup(ui)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def _reset_fake(fake: FakeBackend):
     fake.response_fn = None
 
 
-def run_respond(ui: ChatUI, question: str, turns: list | None = None, backend: str = "fake"):
+def run_respond(ui: ChatSession, question: str, turns: list | None = None, backend: str = "fake"):
     """All yields of one chat turn, as dicts keyed by output name."""
     names = ("box", "chat", "sources", "turns", "download")
     s = ui.settings
@@ -271,7 +273,7 @@ def test_stop_ends_the_answer_cooperatively(served):
     chat, turns = steps[-1][1], steps[-1][3]
     assert "stopped" in chat[-1]["content"] and "caret" not in chat[-1]["content"]
     assert turns[-1]["answer"] is None
-    assert "stop-session" not in ui._running
+    assert not ui.is_running(request)
     ui.stop(request)  # nothing running: harmless
 
 
@@ -282,10 +284,10 @@ def test_new_chat_during_an_answer_ends_it_silently(served):
     gen = ui.respond(QUESTION, [], "fake", "", "", s.retrieval.mode, s.retrieval.k, request)
     next(gen)
     next(gen)  # sources shown, answer running
-    with ui._lock:
-        ui._running["new-session"].append("new")
+    assert ui.is_running(request)
+    ui.cancel(request, "new")
     assert list(gen) == []  # no late update can overwrite the cleared chat
-    assert "new-session" not in ui._running
+    assert not ui.is_running(request)
 
 
 def test_new_chat_clears_everything(served):
@@ -299,14 +301,14 @@ def test_settings_are_applied_per_request(served, fake: FakeBackend):
     final = run_respond(ui, QUESTION, backend="extractive")[-1]
     assert final["turns"][-1]["answer"]["backend"] == "extractive"
     assert len(fake.requests) == before
-    assert ui.overrides("openai", " http://127.0.0.1:9/v1 ", "m", "bm25", 3) == {
+    assert ui.options("openai", " http://127.0.0.1:9/v1 ", "m", "bm25", 3) == {
         "backend": "openai",
         "base_url": "http://127.0.0.1:9/v1",
         "model": "m",
         "mode": "bm25",
         "k": 3,
     }
-    hits = ui.assistant.ask(QUESTION, **ui.overrides("fake", "", "", "bm25", 2)).sources
+    hits = ui.assistant.ask(QUESTION, **ui.options("fake", "", "", "bm25", 2)).sources
     assert len(hits) == 2
     url_box, model_box, info = ui.settings_changed("openai", "http://h:1/v1", "qwen")
     assert url_box["visible"] and "qwen at http://h:1/v1" in info
@@ -333,8 +335,8 @@ def test_hostile_answer_is_rendered_inert(served, fake: FakeBackend):
     assert_inert(render_markdown(conversation_markdown([answer])))
 
 
-def hostile_source(number: int = 1) -> Source:
-    return Source(
+def hostile_source(number: int = 1) -> NumberedSource:
+    return NumberedSource(
         number=number,
         paper_id="abc123",
         title='<img src=x onerror="alert(1)"> PINN failures',
@@ -350,7 +352,7 @@ def hostile_source(number: int = 1) -> Source:
     )
 
 
-def supported_citation(src: Source, snippet: str) -> Citation:
+def supported_citation(src: NumberedSource, snippet: str) -> Citation:
     return Citation(
         number=1, paper_id="abc123", title=src.title, snippet=snippet, support=0.9, supported=True
     )
@@ -405,7 +407,7 @@ def test_export_markdown_has_bibliography_and_bibtex():
 
 
 def test_bibtex_entry_and_key():
-    src = Source(
+    src = NumberedSource(
         number=1,
         paper_id="183e2260",
         title="Lagrangian PINNs: {a} 100% & more_",
@@ -436,11 +438,11 @@ def test_serve_builds_a_missing_index_then_launches(tmp_path, monkeypatch, capsy
     settings = make_settings(tmp_path / "index", [corpus])
     launched = {}
 
-    def fake_launch(self, demo, **extra):
-        launched.update(self.launch_kwargs(), **extra)
-        launched["info"] = self.info(self.settings.llm.backend)
+    def fake_launch(session, demo, **extra):
+        launched.update(launch_kwargs(session), **extra)
+        launched["info"] = session.info(session.settings.llm.backend)
 
-    monkeypatch.setattr(ChatUI, "launch", fake_launch)
+    monkeypatch.setattr(serving, "launch", fake_launch)
     assert serve(settings) == 0
     out = capsys.readouterr().out
     assert "No index" in out and "Indexed 2 papers" in out and "http://127.0.0.1:7860/" in out
@@ -451,7 +453,7 @@ def test_serve_builds_a_missing_index_then_launches(tmp_path, monkeypatch, capsy
 # -- safe serving -----------------------------------------------------------------------------
 def test_safe_launch_configuration(served, hash_index: Settings):
     ui, demo, url = served
-    kwargs = ui.launch_kwargs()
+    kwargs = launch_kwargs(ui)
     assert Settings().ui.host == "127.0.0.1" and kwargs["server_name"] == ui.settings.ui.host
     assert kwargs["share"] is False and demo.share is False
     assert demo.analytics_enabled is False and kwargs["auth"] is None
@@ -505,9 +507,9 @@ def test_index_files_cannot_be_fetched(served, hash_index: Settings):
 def test_password_protects_the_app(hash_index: Settings, fake: FakeBackend):
     settings = settings_on_free_port(hash_index).with_overrides(ui__password="s3cret")
     ui, demo = create_ui(settings, Assistant(settings, backend=fake))
-    _, url, _ = ui.launch(demo, prevent_thread_lock=True, quiet=True)
+    _, url, _ = launch(ui, demo, prevent_thread_lock=True, quiet=True)
     try:
-        assert ui.launch_kwargs()["auth"] == ("researcher", "s3cret")
+        assert launch_kwargs(ui)["auth"] == ("researcher", "s3cret")
         with httpx.Client(base_url=url, timeout=10) as http:
             assert http.get("config").status_code == 401
         with pytest.raises(ValueError):  # gradio_client: "This application requires auth"
@@ -516,7 +518,7 @@ def test_password_protects_the_app(hash_index: Settings, fake: FakeBackend):
         assert authed.predict(QUESTION, [], api_name="/ask")["citations"]
     finally:
         demo.close()
-        ui.cleanup()
+        cleanup(ui)
 
 
 @pytest.mark.slow
@@ -524,11 +526,11 @@ def test_ask_api_with_bundled_model(real_index: Settings, real_models):
     """The default setup end to end: MiniLM index + bundled SmolLM2 through llama.cpp."""
     settings = settings_on_free_port(real_index).with_overrides(llm__backend="llamacpp")
     ui, demo = create_ui(settings)
-    _, url, _ = ui.launch(demo, prevent_thread_lock=True, quiet=True)
+    _, url, _ = launch(ui, demo, prevent_thread_lock=True, quiet=True)
     try:
         assert "llama.cpp" in ui.info("llamacpp")
         result = Client(url, verbose=False).predict(QUESTION, [], api_name="/ask")
-        assert any(key.startswith("llamacpp|") for key in ui.assistant._backends)
+        assert ui.assistant.backend().name == "llamacpp"
         # A 135M model may be replaced by quoted sentences when unsupported; either way
         # the answer is cited from the retrieved papers.
         assert result["backend"] in ("llamacpp", "extractive")
@@ -536,7 +538,7 @@ def test_ask_api_with_bundled_model(real_index: Settings, real_models):
         assert any("physics-informed" in s["title"].lower() for s in result["sources"])
     finally:
         demo.close()
-        ui.cleanup()
+        cleanup(ui)
 
 
 def test_queue_bounds_concurrency_and_keeps_serving(hash_index: Settings):
@@ -549,7 +551,7 @@ def test_queue_bounds_concurrency_and_keeps_serving(hash_index: Settings):
     )
     slow = FakeBackend(delay_s=0.02)
     ui, demo = create_ui(settings, Assistant(settings, backend=slow))
-    _, url, _ = ui.launch(demo, prevent_thread_lock=True, quiet=True)
+    _, url, _ = launch(ui, demo, prevent_thread_lock=True, quiet=True)
     try:
 
         def one(_: int) -> tuple[str, float]:
@@ -570,4 +572,4 @@ def test_queue_bounds_concurrency_and_keeps_serving(hash_index: Settings):
         assert after["citations"]
     finally:
         demo.close()
-        ui.cleanup()
+        cleanup(ui)

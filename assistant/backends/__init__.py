@@ -9,16 +9,23 @@ from __future__ import annotations
 
 ALLOW_REAL_BACKENDS = True
 
-from assistant.backends.base import Backend, Evidence, GenerationRequest, generate  # noqa: E402
-from assistant.backends.registry import available_backends, create_backend, register  # noqa: E402
+from assistant.backends.base import Backend, GenerationRequest, generate  # noqa: E402
+from assistant.backends.registry import (  # noqa: E402
+    available_backends,
+    backend_name,
+    create_backend,
+    parse_spec,
+    register,
+)
 
 __all__ = [
     "ALLOW_REAL_BACKENDS",
     "Backend",
-    "Evidence",
     "GenerationRequest",
     "available_backends",
+    "backend_name",
     "create_backend",
     "generate",
+    "parse_spec",
     "register",
 ]

@@ -11,22 +11,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-
-@dataclass(frozen=True)
-class Evidence:
-    """A numbered retrieved paper with its sentences, most relevant first."""
-
-    number: int
-    paper_id: str
-    title: str
-    sentences: list[str]
+from assistant.core.types import NumberedSource
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
     messages: list[dict[str, str]]
     question: str = ""
-    evidence: list[Evidence] = field(default_factory=list)
+    # Evidence papers; each one's ``passages`` are its chosen sentences, most relevant first.
+    evidence: list[NumberedSource] = field(default_factory=list)
     max_tokens: int = 192
     timeout_s: float = 60.0
     temperature: float = 0.0

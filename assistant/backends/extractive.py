@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from assistant.backends.base import Evidence, GenerationRequest
-from assistant.config import LLMSettings
-from assistant.errors import ConfigError
+from assistant.backends.base import GenerationRequest
+from assistant.core.errors import ConfigError
+from assistant.core.settings import LLMSettings
+from assistant.core.types import NumberedSource
 
 MAX_SENTENCES = 3
 # Word-set overlap above which two sentences count as the same claim (abstracts of
@@ -37,18 +38,18 @@ class ExtractiveBackend:
             yield f' "{sentence}" [{number}]'
 
 
-def select_sentences(evidence: list[Evidence], limit: int) -> list[tuple[int, str]]:
+def select_sentences(evidence: list[NumberedSource], limit: int) -> list[tuple[int, str]]:
     """Round-robin over papers by rank, so each top paper's best sentence comes first."""
     picked: list[tuple[int, str]] = []
     seen: list[frozenset[str]] = []
-    depth = max((len(ev.sentences) for ev in evidence), default=0)
+    depth = max((len(ev.passages) for ev in evidence), default=0)
     for rank in range(depth):
         for ev in evidence:
             if len(picked) >= limit:
                 return picked
-            if rank >= len(ev.sentences):
+            if rank >= len(ev.passages):
                 continue
-            sentence = " ".join(ev.sentences[rank].split())
+            sentence = " ".join(ev.passages[rank].split())
             words = _words(sentence)
             if not words or any(_near_duplicate(words, other) for other in seen):
                 continue

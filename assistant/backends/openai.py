@@ -1,30 +1,27 @@
 """Any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server, LM Studio).
 
-Built on llama-index's ``OpenAILike`` (``max_retries=0``, per-call ``timeout``). Neither
-it nor the OpenAI client bounds a whole answer: httpx's read timeout is per read, so a
-server that stalls mid-answer could hold a caller far past its deadline. The stream is
-therefore read in a worker thread and handed over through a queue that the caller waits
-on only until the deadline.
+llama-index's ``OpenAILike`` (``max_retries=0``, per-call ``timeout``) streamed through the
+same llama-index adapter an add-on LLM uses (``llama_index.stream_chat``, which bounds
+the whole answer). What is specific here: the model name defaults to the server's first
+model, and client exceptions map to the project's errors.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 import openai
-from llama_index.core.llms import ChatMessage
 from llama_index.llms.openai_like import OpenAILike
 
 import assistant.backends as backends_pkg
 from assistant.backends.base import GenerationRequest
-from assistant.config import LLMSettings
-from assistant.errors import BackendError, BackendTimeout, BackendUnavailable, ConfigError
+from assistant.backends.llama_index import stream_chat
+from assistant.core.errors import BackendError, BackendTimeout, BackendUnavailable, ConfigError
+from assistant.core.settings import LLMSettings
 
 CONNECT_TIMEOUT_S = 2.5  # a refused or unroutable server is reported quickly
 
@@ -43,27 +40,15 @@ class OpenAICompatibleBackend:
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         deadline = time.monotonic() + request.timeout_s
-        pieces = _bounded(lambda: self._pieces(request, deadline), deadline, self._describe)
-        try:
-            yield from pieces
-        except BackendTimeout as exc:
-            raise BackendTimeout(
-                f"no answer from {self.base_url} within {request.timeout_s:g} s"
-            ) from exc
-
-    def _pieces(self, request: GenerationRequest, deadline: float) -> Iterator[str]:
-        llm = self._get_llm(deadline)
-        kwargs: dict[str, Any] = {
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "timeout": _timeout(deadline),
-        }
-        if request.stop:
-            kwargs["stop"] = request.stop
-        messages = [ChatMessage(role=m["role"], content=m["content"]) for m in request.messages]
-        for chunk in llm.stream_chat(messages, **kwargs):
-            if chunk.delta:
-                yield chunk.delta
+        yield from stream_chat(
+            lambda: self._get_llm(deadline),
+            request,
+            deadline,
+            self._describe,
+            max_tokens=request.max_tokens,
+            temperature=request.temperature,
+            timeout=_timeout(deadline),
+        )
 
     def _get_llm(self, deadline: float) -> OpenAILike:
         with self._setup_lock:
@@ -120,41 +105,6 @@ def _cause(exc: BaseException) -> str:
     if inner is None or not str(inner) or str(inner) in str(exc):
         return str(exc)
     return f"{exc} ({inner})"
-
-
-def _bounded(produce: Any, deadline: float, describe: Any) -> Iterator[str]:
-    """Yield what ``produce()`` yields, read in a worker thread, until ``deadline``."""
-    pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            source = produce()
-            try:
-                for piece in source:
-                    if stop.is_set():
-                        break  # closing the stream below tells the server to stop
-                    pieces.put(("piece", piece))
-            finally:
-                source.close()
-            pieces.put(("done", None))
-        except BaseException as exc:  # handed to the caller's thread
-            pieces.put(("error", exc))
-
-    threading.Thread(target=work, name="openai-stream", daemon=True).start()
-    try:
-        while True:
-            try:
-                kind, value = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise BackendTimeout("no answer before the deadline") from None
-            if kind == "done":
-                return
-            if kind == "error":
-                raise describe(value) from value
-            yield value
-    finally:
-        stop.set()
 
 
 def _normalise_url(url: str) -> str:

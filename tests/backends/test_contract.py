@@ -20,27 +20,29 @@ import httpx
 import pytest
 
 import assistant.backends as backends
-from assistant.backends import Backend, Evidence, GenerationRequest, generate, registry
+from assistant.backends import Backend, GenerationRequest, generate, registry
 from assistant.backends.extractive import ExtractiveBackend
 from assistant.backends.fake import FakeBackend
 from assistant.backends.llamacpp import bundled_model_path
-from assistant.config import LLMSettings
-from assistant.errors import (
+from assistant.core.errors import (
     AssistantError,
     BackendError,
     BackendTimeout,
     BackendUnavailable,
     ConfigError,
 )
+from assistant.core.settings import LLMSettings
+from assistant.core.types import NumberedSource
+from tests.factories import source
 from tests.netutil import free_port, socket_server
 
 UNICODE = "Schrödinger – 85% – 量子 states decohere within microseconds."
 SERVER_START_S = 90
 
 
-def evidence(*papers: list[str]) -> list[Evidence]:
+def evidence(*papers: list[str]) -> list[NumberedSource]:
     return [
-        Evidence(number=i, paper_id=f"p{i}", title=f"Paper {i}", sentences=list(sentences))
+        source(i, f"p{i}", f"Paper {i}", list(sentences))
         for i, sentences in enumerate(papers, start=1)
     ]
 
@@ -330,8 +332,7 @@ def test_name_arg_is_split_at_the_first_colon() -> None:
     assert one.count("[") == 1
 
 
-def test_registered_factory_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+def test_registered_factory_is_used() -> None:
     seen: list[str | None] = []
 
     def factory(settings: LLMSettings, arg: str | None) -> Backend:
@@ -339,9 +340,13 @@ def test_registered_factory_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
         return FakeBackend(responses=["custom"])
 
     registry.register("custom", factory)
-    assert "custom" in registry.available_backends()
-    assert generate(registry.create_backend("custom:x"), request()) == "custom"
-    assert seen == ["x"]
+    try:
+        assert "custom" in registry.available_backends()
+        assert generate(registry.create_backend("custom:x"), request()) == "custom"
+        assert seen == ["x"]
+    finally:
+        registry.BACKENDS.unregister("custom")
+    assert "custom" not in registry.available_backends()
 
 
 # --- real models (slow) ------------------------------------------------------------------
