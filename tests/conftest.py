@@ -29,6 +29,23 @@ DATA_DIR = PROJECT_ROOT / "data"
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 
 
+# Folders say what a test needs; the marker follows from the folder (pytest -m unit, …).
+FOLDER_MARKERS = {"unit": "unit", "e2e": "slow", "browser": "browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests_root = Path(__file__).parent
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".py" and tests_root not in path.parents:
+            item.add_marker("unit")  # a doctest in the package
+            continue
+        parts = path.relative_to(tests_root).parts
+        marker = FOLDER_MARKERS.get(parts[0]) if len(parts) > 1 else None
+        if marker:
+            item.add_marker(marker)
+
+
 @pytest.fixture(autouse=True)
 def _block_real_models(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backends, "ALLOW_REAL_BACKENDS", False)

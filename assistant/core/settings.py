@@ -114,6 +114,11 @@ class AnswerSettings(_Section):
         "relevant evidence: abstain (True) or show quoted evidence, labelled (False). The "
         "bundled 135M model declines wrongly (README), so by default it is not trusted.",
     )
+    verifier: str = Field(
+        "strict",
+        description="Claim verifier: strict (rules, no model), llm (asks the answer model, "
+        "strict's number rule on top) or nli:/path/to/cross-encoder.",
+    )
     support_threshold: float = Field(
         0.45, description="A citation is 'supported' when its support score reaches this."
     )

@@ -64,6 +64,19 @@ class NumberedSource(_Model):
     origin: list[str] = Field(default_factory=list, description="Source files.")
 
 
+class Verdict(_Model):
+    """What a claim verifier says about one claim against one paper."""
+
+    supported: bool
+    score: float = Field(description="0..1: the verifier's confidence that it is supported.")
+    evidence: str = Field("", description="The span of the paper that bears on the claim.")
+    reason: str = Field(
+        "", description="Empty when supported; else names the check that failed and why."
+    )
+    check: str | None = Field(None, description="The failed check (number, polarity, …).")
+    verifier: str = Field("", description="The verifier's registry name.")
+
+
 class Citation(_Model):
     number: int = Field(description="The [n] used in the answer text.")
     paper_id: str
