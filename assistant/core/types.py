@@ -85,6 +85,19 @@ class Citation(_Model):
     support: float = Field(description="0..1: how well the cited abstract supports the claim.")
     supported: bool
     claim: str = Field("", description="The answer sentence that carries this citation.")
+    verifier: str = Field("", description="The verifier that judged it (registry name).")
+    reason: str = Field("", description="Why the verifier rejected it; empty if supported.")
+
+
+class AnswerSentence(_Model):
+    """One sentence of an answer as shown, with where it came from and what was checked."""
+
+    text: str = Field(description="The sentence as shown, with its [n] markers.")
+    origin: Literal["model", "quote", "title"] = Field(
+        description="Written by the model, quoted from an abstract, or a paper's title line."
+    )
+    numbers: list[int] = Field(default_factory=list, description="The sources it cites.")
+    verdicts: list[Verdict] = Field(default_factory=list, description="One per citation.")
 
 
 class Timings(_Model):
@@ -107,6 +120,14 @@ class Answer(_Model):
         None, description="Why the answer came from the fallback backend, if it did."
     )
     complete: bool = Field(True, description="False when generation was interrupted.")
+    sentences: list[AnswerSentence] = Field(
+        default_factory=list, description="The answer sentence by sentence, as verified."
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Caveats shown with the answer (e.g. weaker matching for the language).",
+    )
+    language: str | None = Field(None, description="ISO 639-1 code of the question, if known.")
     timings: Timings
 
 
