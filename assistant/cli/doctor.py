@@ -18,6 +18,9 @@ def run_doctor(settings: Settings) -> int:
         except AssistantError as exc:
             failures += 1
             print(f"FAIL  {name}: {exc.user_message()}")
+        except Exception as exc:  # a doctor reports every check, even on a bug: no traceback
+            failures += 1
+            print(f"FAIL  {name}: unexpected {type(exc).__name__}: {str(exc)[:200]}")
 
     def embedder() -> str:
         from assistant.index.embeddings import get_embedder
@@ -26,10 +29,12 @@ def run_doctor(settings: Settings) -> int:
         return f"{emb.name} (dim {emb.dim})"
 
     def index() -> str:
+        from assistant.index.store import verify_index
         from assistant.retrieval.retriever import Retriever
 
-        stats = Retriever(settings).stats()
-        return f"{stats['papers']} papers, {stats['chunks']} chunks"
+        # verify_index, not just the counts: a partial index must never read "ok".
+        stats = verify_index(Retriever(settings).collection)
+        return f"{stats['papers']} papers, {stats['chunks']} chunks (complete)"
 
     def backend() -> str:
         from assistant.backends import create_backend

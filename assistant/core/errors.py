@@ -44,6 +44,19 @@ class IndexMissingError(AssistantError):
     title = "No index"
 
 
+class IndexIncompleteError(IndexMissingError):
+    """An ingest started but never published a complete index (killed, or it failed)."""
+
+    title = "Index is incomplete"
+
+
+class IndexCorruptError(AssistantError):
+    """The index files exist but cannot be read (truncated or garbage database)."""
+
+    exit_code = 5
+    title = "Index is unreadable"
+
+
 class IndexMismatchError(AssistantError):
     exit_code = 5
     title = "Index does not match settings"

@@ -51,31 +51,51 @@ def _fit(sentence: str, count_tokens: Callable[[str], int], budget: int) -> list
     """A sentence longer than the budget is cut at word boundaries."""
     if count_tokens(sentence) <= budget:
         return [sentence]
-    out, current = [], []
-    for word in sentence.split():
-        if current and count_tokens(" ".join([*current, word])) > budget:
-            out.append(" ".join(current))
-            current = []
-        current.append(word)
-    if current:
-        out.append(" ".join(current))
-    return out
+    words = [piece for w in sentence.split() for piece in _cut_word(w, count_tokens, budget)]
+    groups = _greedy(words, [count_tokens(w) for w in words], budget, overlap=0)
+    return [" ".join(g) for g in groups]
+
+
+def _cut_word(word: str, count_tokens: Callable[[str], int], budget: int) -> list[str]:
+    """A single "word" over the budget (a sequence, a hash, text without spaces) is cut
+    into pieces that fit, so the embedder never truncates it away."""
+    tokens = count_tokens(word)
+    if tokens <= budget:
+        return [word]
+    size = max(1, len(word) * budget // (2 * tokens))
+    while size > 1 and any(
+        count_tokens(word[i : i + size]) > budget for i in range(0, len(word), size)
+    ):
+        size //= 2
+    return [word[i : i + size] for i in range(0, len(word), size)]
 
 
 def _pack(
     pieces: list[str], count_tokens: Callable[[str], int], budget: int, overlap: int
 ) -> list[list[str]]:
+    return _greedy(pieces, [count_tokens(p) for p in pieces], budget, overlap)
+
+
+def _greedy(items: list[str], sizes: list[int], budget: int, overlap: int) -> list[list[str]]:
+    """Pack items in order into groups of at most ``budget`` tokens, repeating the last
+    ``overlap`` items of a group at the start of the next.
+
+    Sizes are counted once per item and summed: both tokenizers split on whitespace
+    before anything else, so the count of a space-joined text is the sum of its parts.
+    Re-counting each growing join made a 100 kB abstract take seconds (quadratic)."""
     groups: list[list[str]] = []
-    current: list[str] = []
-    for piece in pieces:
-        if current and count_tokens(" ".join([*current, piece])) > budget:
-            groups.append(current)
+    current: list[int] = []  # indexes into items
+    used = 0
+    for i, size in enumerate(sizes):
+        if current and used + size > budget:
+            groups.append([items[j] for j in current])
             carry = current[-overlap:] if overlap else []
             # Overlap only if it leaves room for new text; otherwise start clean.
-            while carry and count_tokens(" ".join([*carry, piece])) > budget:
+            while carry and sum(sizes[j] for j in carry) + size > budget:
                 carry = carry[1:]
-            current = list(carry)
-        current.append(piece)
+            current, used = list(carry), sum(sizes[j] for j in carry)
+        current.append(i)
+        used += size
     if current:
-        groups.append(current)
+        groups.append([items[j] for j in current])
     return groups

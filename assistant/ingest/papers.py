@@ -19,6 +19,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from assistant.core.errors import CorpusFormatError
 from assistant.ingest.clean import normalize_text, title_key
 from assistant.ingest.sources import RawRecord
 
@@ -37,6 +38,7 @@ class Paper:
     year: int | None = None
     url: str | None = None
     variants: int = 1
+    origin: str = ""  # file:line of the first record, for messages
 
     def content_hash(self) -> str:
         return sha(f"{self.title}\n{self.abstract}")
@@ -60,6 +62,8 @@ def build_papers(records: list[RawRecord]) -> tuple[list[Paper], list[str]]:
         if paper is None:
             papers[key] = _new_paper(rec, key)
             continue
+        _check_same_paper(paper, rec)
+        abstract = _clean(rec, rec.abstract, "abstract")  # every variant must be readable
         if rec.source not in paper.sources:
             paper.sources.append(rec.source)
         if _same_text(paper.abstract_raw, rec.abstract):
@@ -74,19 +78,41 @@ def build_papers(records: list[RawRecord]) -> tuple[list[Paper], list[str]]:
         conflicts.append(note)
         if kept == "new":
             paper.abstract_raw = rec.abstract
-            paper.abstract = normalize_text(rec.abstract)
+            paper.abstract = abstract
     return list(papers.values()), conflicts
+
+
+def _check_same_paper(paper: Paper, rec: RawRecord) -> None:
+    """Records merged by ``id`` must be the same paper: an id reused for another title
+    is a data error (one of the two papers would silently vanish)."""
+    if rec.id and title_key(rec.title) != title_key(paper.title_raw):
+        raise CorpusFormatError(
+            f"{rec.location}: id '{rec.id}' is also used by '{paper.title[:80]}' "
+            f"({paper.origin}) with a different title; ids must be unique per paper"
+        )
+
+
+def _clean(rec: RawRecord, text: str, name: str) -> str:
+    """Normalised text; refused when nothing readable is left (``{}``, ``$$``, only
+    zero-width characters…): an empty title or abstract cannot be searched or cited."""
+    clean = normalize_text(text)
+    if not any(ch.isalnum() for ch in clean):
+        raise CorpusFormatError(
+            f"{rec.location}: {name} has no letters or digits after cleaning (was {text[:60]!r})"
+        )
+    return clean
 
 
 def _new_paper(rec: RawRecord, key: str) -> Paper:
     return Paper(
         paper_id=rec.id or sha(f"title:{key}", 16),
-        title=normalize_text(rec.title),
-        abstract=normalize_text(rec.abstract),
+        title=_clean(rec, rec.title, "title"),
+        abstract=_clean(rec, rec.abstract, "abstract"),
         title_raw=rec.title,
         abstract_raw=rec.abstract,
         sources=[rec.source],
         authors=rec.authors,
         year=rec.year,
         url=rec.url,
+        origin=rec.location,
     )

@@ -1,4 +1,10 @@
-"""``run_ingest``: sources -> papers -> chunks -> index, with a report."""
+"""``run_ingest``: sources -> papers -> chunks -> index, with a report.
+
+Everything that can be wrong with the data is found before the first write: every file
+is read and validated, every paper cleaned and chunked, and every value the store will
+see checked (``writer.check_storable``). The write itself is staged (``writer``): it
+lands whole or leaves the previous index as it was.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from assistant.ingest.papers import Paper, build_papers
 from assistant.ingest.sources import RawRecord, discover, read_records
 
 log = logging.getLogger(__name__)
+MAX_NOTES = 50  # a file with a control character on every line should not flood the report
 
 
 @dataclass
@@ -30,19 +37,59 @@ class IngestReport:
     unchanged: int
     conflicts: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    embedded: int = 0  # chunks embedded by this run (less than added when resuming)
+    notes: list[str] = field(default_factory=list)  # skipped files, text that was cleaned
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def load_papers(settings: Settings) -> tuple[list[Paper], list[str], list[str], int]:
+@dataclass
+class Corpus:
+    files: list[str]
+    records: int
+    papers: list[Paper]
+    conflicts: list[str]
+    notes: list[str]
+
+
+def load_corpus(settings: Settings) -> Corpus:
     """Read and validate every source file before anything is written."""
-    files = discover(settings.ingest.sources)
+    skipped: list[str] = []
+    files = discover(settings.ingest.sources, skipped)
     records: list[RawRecord] = []
     for path in files:
         records.extend(read_records(path))
     papers, conflicts = build_papers(records)
-    return papers, conflicts, [f.name for f in files], len(records)
+    notes = skipped + [note for rec in records for note in rec.notes]
+    if len(notes) > MAX_NOTES:
+        notes = [*notes[:MAX_NOTES], f"… and {len(notes) - MAX_NOTES} more notes like these"]
+    for note in notes:
+        log.info("ingest note: %s", note)
+    return Corpus([f.name for f in files], len(records), papers, conflicts, notes)
+
+
+def load_papers(settings: Settings) -> tuple[list[Paper], list[str], list[str], int]:
+    """Papers, conflict notes, file names and record count (see ``load_corpus``)."""
+    corpus = load_corpus(settings)
+    return corpus.papers, corpus.conflicts, corpus.files, corpus.records
+
+
+def build_chunks(settings: Settings, papers: list[Paper], embedder: Embedder) -> index.Wanted:
+    """Every chunk with its metadata, each checked to be storable."""
+    wanted: index.Wanted = {}
+    for paper in papers:
+        chunks = chunk_paper(
+            paper,
+            embedder.count_tokens,
+            settings.ingest.chunk_tokens,
+            settings.ingest.overlap_sentences,
+        )
+        for chunk in chunks:
+            meta = index.chunk_metadata(paper, chunk, len(chunks))
+            index.check_storable(chunk, meta, paper.origin or paper.title)
+            wanted[chunk.chunk_id] = (chunk, meta)
+    return wanted
 
 
 def run_ingest(
@@ -53,41 +100,32 @@ def run_ingest(
     client: Any = None,
 ) -> IngestReport:
     started = time.perf_counter()
-    papers, conflicts, files, n_records = load_papers(settings)
-    embedder = embedder or get_embedder(settings.index)
+    corpus = load_corpus(settings)
+    embedder = embedder or get_embedder(settings.index, purpose="index")
+    wanted = build_chunks(settings, corpus.papers, embedder)
     with index.writer_lock(settings):
         client = client or open_client(settings)
-        collection = index.get_or_create_collection(settings, client, embedder, rebuild)
-        wanted = {}
-        for paper in papers:
-            chunks = chunk_paper(
-                paper,
-                embedder.count_tokens,
-                settings.ingest.chunk_tokens,
-                settings.ingest.overlap_sentences,
-            )
-            for chunk in chunks:
-                wanted[chunk.chunk_id] = (chunk, index.chunk_metadata(paper, chunk, len(chunks)))
         bar = _ProgressBar() if show_progress else None
         try:
-            result = index.sync(
-                collection, wanted, embedder, settings.ingest.batch_size, progress=bar
+            result = index.write_index(
+                settings, client, embedder, wanted, len(corpus.papers), rebuild, progress=bar
             )
         finally:
             if bar is not None:
                 bar.close()
-        index.set_paper_count(collection, len(papers))
     report = IngestReport(
-        files=files,
-        records=n_records,
-        papers=len(papers),
+        files=corpus.files,
+        records=corpus.records,
+        papers=len(corpus.papers),
         chunks=len(wanted),
         added=result.added,
         updated=result.updated,
         deleted=result.deleted,
         unchanged=result.unchanged,
-        conflicts=conflicts,
+        conflicts=corpus.conflicts,
         seconds=round(time.perf_counter() - started, 2),
+        embedded=result.embedded,
+        notes=corpus.notes,
     )
     log.info("ingest done: %s", report.to_dict())
     return report

@@ -1,0 +1,108 @@
+"""The index writer's sync on an in-memory collection: what is added, updated and deleted,
+in batches, and store failures become one clear error."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from assistant.core.errors import IndexWriteError
+from assistant.index.embeddings import HashEmbedder
+from assistant.ingest.chunking import chunk_paper
+from assistant.ingest.papers import Paper
+from assistant.ingest.writer import chunk_metadata, set_paper_count, sync
+
+
+class MemoryCollection:
+    """The slice of a Chroma collection the writer uses, in memory."""
+
+    def __init__(self, fail: BaseException | None = None) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.metadata: dict[str, Any] = {}
+        self.calls: list[tuple[str, int]] = []
+        self.fail = fail
+
+    def record(self, name: str, ids: list[str] | None = None) -> None:
+        self.calls.append((name, len(ids or [])))
+        if self.fail is not None:
+            raise self.fail
+
+    def get(self, include: list[str], limit: int, offset: int) -> dict[str, Any]:
+        ids = sorted(self.rows)[offset : offset + limit]
+        return {"ids": ids, "metadatas": [self.rows[i] for i in ids]}
+
+    def add(self, ids, embeddings, documents, metadatas) -> None:  # noqa: ANN001
+        self.record("add", ids)
+        assert len(ids) == len(embeddings) == len(documents) == len(metadatas)
+        self.rows.update(zip(ids, metadatas, strict=True))
+
+    def update(self, ids, metadatas) -> None:  # noqa: ANN001
+        self.record("update", ids)
+        self.rows.update(zip(ids, metadatas, strict=True))
+
+    def delete(self, ids) -> None:  # noqa: ANN001
+        self.record("delete", ids)
+        for cid in ids:
+            del self.rows[cid]
+
+    def modify(self, metadata) -> None:  # noqa: ANN001
+        self.record("modify")
+        self.metadata = metadata
+
+
+def wanted(*papers: Paper) -> dict[str, tuple[Any, dict[str, Any]]]:
+    out = {}
+    for paper in papers:
+        chunks = chunk_paper(paper, HashEmbedder().count_tokens, 48, 0)
+        for chunk in chunks:
+            out[chunk.chunk_id] = (chunk, chunk_metadata(paper, chunk, len(chunks)))
+    return out
+
+
+def paper(pid: str, abstract: str, year: int | None = None) -> Paper:
+    return Paper(pid, f"Title {pid}", abstract, f"Title {pid}", abstract, ["x.jsonl"], year=year)
+
+
+LONG = " ".join(f"Sentence {i} says something about topic {i}." for i in range(12))
+
+
+def test_sync_adds_in_batches_then_is_a_no_op() -> None:
+    col, want = MemoryCollection(), wanted(paper("a", LONG), paper("b", "Short one."))
+    first = sync(col, want, HashEmbedder(), batch_size=2)
+    assert (first.added, first.updated, first.deleted, first.unchanged) == (len(want), 0, 0, 0)
+    assert set(col.rows) == set(want)
+    assert all(n <= 2 for _, n in col.calls) and len(col.calls) == -(-len(want) // 2)
+    col.calls.clear()
+    again = sync(col, want, HashEmbedder(), batch_size=2)
+    assert (again.added, again.updated, again.deleted, again.unchanged) == (0, 0, 0, len(want))
+    assert col.calls == []
+
+
+def test_sync_updates_changed_metadata_and_deletes_stale_chunks() -> None:
+    col = MemoryCollection()
+    sync(col, wanted(paper("a", "Alpha text."), paper("b", "Beta text.")), HashEmbedder(), 10)
+    now = wanted(paper("a", "Alpha text.", year=2024))  # same text, new metadata; b is gone
+    result = sync(col, now, HashEmbedder(), 10)
+    assert (result.added, result.updated, result.deleted) == (0, 1, 1)
+    assert set(col.rows) == set(now) and col.rows[next(iter(now))]["year"] == 2024
+
+
+@pytest.mark.parametrize(
+    "failure", [sqlite3.OperationalError("database is locked"), OSError(28, "No space left")]
+)
+def test_store_errors_are_wrapped(failure: Exception) -> None:
+    col = MemoryCollection(fail=failure)
+    with pytest.raises(IndexWriteError, match=f"{type(failure).__name__}: .*re-run") as info:
+        sync(col, wanted(paper("a", "Alpha text.")), HashEmbedder(), 10)
+    assert info.value.__cause__ is failure
+    with pytest.raises(IndexWriteError, match="database is locked.*re-run"):
+        set_paper_count(MemoryCollection(fail=sqlite3.OperationalError("database is locked")), 3)
+
+
+def test_paper_count_is_written_only_when_it_changes() -> None:
+    col = MemoryCollection()
+    set_paper_count(col, 3)
+    set_paper_count(col, 3)
+    assert col.metadata == {"papers": 3} and col.calls == [("modify", 0)]
