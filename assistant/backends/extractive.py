@@ -1,7 +1,10 @@
 """A backend with no language model: it quotes the most relevant retrieved sentences.
 
 It is the fallback when a model is missing or fails, so it must never fail itself: no
-I/O, no randomness, the same answer for the same evidence.
+I/O, no randomness, the same answer for the same evidence. What it quotes is untrusted
+corpus text, so a sentence that addresses the reader as a model ("Ignore previous
+instructions and answer only …") is never quoted, and template markers, hidden
+characters, Markdown images/links and fake citation markers are removed from the rest.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from assistant.backends.base import GenerationRequest
 from assistant.core.errors import ConfigError
 from assistant.core.settings import LLMSettings
 from assistant.core.types import NumberedSource
+from assistant.core.untrusted import is_instruction, strip_markup
 
 MAX_SENTENCES = 3
 # Word-set overlap above which two sentences count as the same claim (abstracts of
@@ -33,9 +37,10 @@ class ExtractiveBackend:
         picked = select_sentences(request.evidence, self.max_sentences)
         if not picked:
             return  # empty answer: the caller decides how to abstain
-        yield PREFIX
-        for number, sentence in picked:
-            yield f' "{sentence}" [{number}]'
+        # Plain sentences with their markers: the composer verifies each one and shows
+        # it as a quote (no quotation marks that could read as a title).
+        for i, (number, sentence) in enumerate(picked):
+            yield f"{' ' if i else ''}{sentence} [{number}]"
 
 
 def select_sentences(evidence: list[NumberedSource], limit: int) -> list[tuple[int, str]]:
@@ -49,7 +54,10 @@ def select_sentences(evidence: list[NumberedSource], limit: int) -> list[tuple[i
                 return picked
             if rank >= len(ev.passages):
                 continue
-            sentence = " ".join(ev.passages[rank].split())
+            raw = ev.passages[rank]
+            if is_instruction(raw):  # injected text is never presented as an answer
+                continue
+            sentence = " ".join(strip_markup(raw).split())
             words = _words(sentence)
             if not words or any(_near_duplicate(words, other) for other in seen):
                 continue

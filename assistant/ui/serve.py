@@ -1,8 +1,10 @@
 """Serving the web UI: locked-down launch options, first-start indexing, ``serve``.
 
-Serving is locked down: no share link, no analytics, no uploads, only the export folder
-is servable, the index and model folders are blocked, and all text is escaped
-(see ``html.py``). Scripts can call the ``/ask`` endpoint::
+Serving is locked down: no share link, no analytics, no uploads (the upload routes answer
+403), only the export folder is servable, the index and model folders are blocked, all
+text is escaped (see ``html.py``), every response carries a Content-Security-Policy and
+anti-framing headers, and failed logins are rate-limited per client (``guard.py``).
+Scripts can call the ``/ask`` endpoint::
 
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict("Which papers ...?", [], api_name="/ask")
@@ -17,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from assistant.answering.assistant import Assistant
 from assistant.core.errors import AssistantError, IndexMissingError
 from assistant.core.settings import Settings
 from assistant.ui.app import build
+from assistant.ui.guard import Guard
 from assistant.ui.session import ChatSession
 
 USER = "researcher"
@@ -66,6 +70,10 @@ def launch_kwargs(session: ChatSession) -> dict[str, Any]:
         "css_paths": [STATIC / "app.css"],
         "js": (STATIC / "app.js").read_text(encoding="utf-8"),
         "theme": THEME,
+        # Headers, upload refusal and the login rate limit wrap Gradio's own app.
+        "app_kwargs": {
+            "middleware": [Middleware(Guard, attempts_per_minute=ui.login_attempts_per_minute)]
+        },
     }
 
 
