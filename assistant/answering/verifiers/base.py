@@ -52,6 +52,7 @@ VERIFIERS: Registry[Factory] = Registry(
         "strict": "assistant.answering.verifiers.strict:create",
         "llm": "assistant.answering.verifiers.llm:create",
         "nli": "assistant.answering.verifiers.nli:create",
+        "fake": "assistant.answering.verifiers.fake:create",
     },
 )
 
