@@ -12,8 +12,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from assistant.answering.verify import MARKER
-from assistant.core.types import Answer, NumberedSource
+from assistant.answering.verify import MARKER, parse_markers
+from assistant.core.types import Answer, Citation, NumberedSource
 from assistant.export.bibtex import bibtex_entry, bibtex_key
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~$&])")
@@ -41,6 +41,35 @@ def _reference(source: NumberedSource) -> str:
     if source.url and _HTTP_URL.match(source.url):
         line += f". <{source.url.replace('>', '%3E')}>"
     return f"{line} `{bibtex_key(source)}`"
+
+
+def _turn_sources(answer: Answer) -> list[str]:
+    """The turn's own numbered sources, as its [n] markers mean them: the cited ones, and
+    any the text names otherwise (an abstention names the nearest paper, "[1]")."""
+    checks: dict[int, list[Citation]] = {}
+    for c in answer.citations:
+        checks.setdefault(c.number, []).append(c)
+    named = set(parse_markers(answer.text))
+    listed = [s for s in answer.sources if s.number in checks or s.number in named]
+    if not listed:
+        return []
+    lines = ["Sources:", ""]
+    for src in listed:
+        check = _check(checks.get(src.number, []))
+        lines.append(f"- \\[{src.number}\\] {_reference(src)}{check}")
+    return [*lines, ""]
+
+
+def _check(citations: list[Citation]) -> str:
+    """ " (supported, strict)" / " (rejected by strict: reason)" / "" when not cited."""
+    if not citations:
+        return ""
+    ok = next((c for c in citations if c.supported), None)
+    if ok is not None:
+        return f" (supported{', ' + md_text(ok.verifier) if ok.verifier else ''})"
+    c = citations[0]
+    by = f" by {md_text(c.verifier)}" if c.verifier else ""
+    return f" (rejected{by}{': ' + md_text(c.reason) if c.reason else ''})"
 
 
 def cited_sources(answers: list[Answer]) -> list[NumberedSource]:
@@ -75,17 +104,7 @@ def conversation_markdown(
             lines += ["**Not in the collection.** " + md_text(answer.text), ""]
         else:
             lines += [md_text(answer.text), ""]
-        cited: dict[int, bool] = {}
-        for c in answer.citations:
-            cited[c.number] = cited.get(c.number, False) or c.supported
-        listed = [s for s in answer.sources if s.number in cited]
-        if listed:
-            lines.append("Sources:")
-            lines.append("")
-            for src in listed:
-                check = "supported" if cited[src.number] else "weakly supported"
-                lines.append(f"- \\[{src.number}\\] {_reference(src)} ({check})")
-            lines.append("")
+        lines += _turn_sources(answer)
         if answer.fallback_reason:
             lines += [f"*Note: {md_text(answer.fallback_reason)}.*", ""]
     papers = cited_sources(answers)

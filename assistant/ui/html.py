@@ -16,11 +16,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from assistant.answering.verify import MARKER, parse_markers
-from assistant.core.settings import Settings
+from assistant.core.settings import AnswerSettings, Settings
 from assistant.core.types import Answer, Citation, NumberedSource
 
 # [1], [1, 2], [1-3], [1][2] as the model or the citation checker writes them.
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
+# Relevance labels use the thresholds abstention was calibrated with (core.settings): below
+# the evidence floor a paper cannot support an answer; above the upper one it matches well.
+_EVIDENCE_FLOOR = AnswerSettings.model_fields["abstain_threshold"].default
+_STRONG = AnswerSettings.model_fields["coverage_waived_above"].default
+RELEVANCE_HELP = (
+    "How well this paper's best sentence matches the question, blending meaning "
+    f"(embeddings) and shared words, 0-100: high from {round(100 * _STRONG)}, medium from "
+    f"{round(100 * _EVIDENCE_FLOOR)} (the least a paper needs to be used as evidence), "
+    "low below."
+)
 
 
 def esc(text: object) -> str:
@@ -28,7 +38,15 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _cite_link(number: int, cited: dict[int, list[Citation]], streaming: bool) -> str:
+def anchor(number: int, turn: int | None = None) -> str:
+    """The id of source card ``number``; with ``turn``, that turn's card (each turn keeps
+    its own cards, so an old answer's [2] opens its own [2], not the latest answer's)."""
+    return f"src-{number}" if turn is None else f"src-{turn}-{number}"
+
+
+def _cite_link(
+    number: int, cited: dict[int, list[Citation]], streaming: bool, turn: int | None = None
+) -> str:
     cls = "cite"
     title = f"Source {number}"
     if not streaming:
@@ -37,7 +55,7 @@ def _cite_link(number: int, cited: dict[int, list[Citation]], streaming: bool) -
             ok = any(c.supported for c in cites)
             cls += " ok" if ok else " weak"
             title += ": supported by its abstract" if ok else ": weakly supported"
-    return f'<a class="{cls}" href="#src-{number}" title="{esc(title)}">[{number}]</a>'
+    return f'<a class="{cls}" href="#{anchor(number, turn)}" title="{esc(title)}">[{number}]</a>'
 
 
 def linkify_citations(
@@ -45,8 +63,9 @@ def linkify_citations(
     numbers: Iterable[int],
     cited: dict[int, list[Citation]] | None = None,
     streaming: bool = False,
+    turn: int | None = None,
 ) -> str:
-    """Turn [n] markers in already-escaped text into links to source card n.
+    """Turn [n] markers in already-escaped text into links to source card n (of ``turn``).
 
     Markers naming no retrieved source stay plain text.
     """
@@ -57,7 +76,7 @@ def linkify_citations(
         nums = parse_markers(match.group(0))
         if not nums or any(n not in known for n in nums):
             return match.group(0)
-        return "".join(_cite_link(n, cited, streaming) for n in nums)
+        return "".join(_cite_link(n, cited, streaming, turn) for n in nums)
 
     return MARKER.sub(repl, escaped)
 
@@ -86,34 +105,39 @@ def streaming_html(
     rewritten: bool = False,
     notice: str = "",
     status: str = "",
+    turn: int | None = None,
 ) -> str:
     """The assistant message while the answer is being written."""
     parts = [rewrite_note(standalone_query)] if rewritten and standalone_query else []
     if notice:
         parts.append(f'<div class="notice">⚠ {esc(notice)}</div>')
     if text.strip():
-        body = linkify_citations(esc(text), [s.number for s in sources], streaming=True)
+        numbers = [s.number for s in sources]
+        body = linkify_citations(esc(text), numbers, streaming=True, turn=turn)
         parts.append(f'<div class="answer">{_paragraphs(body)}<span class="caret">▍</span></div>')
     else:
         parts.append(f'<div class="status">{esc(status or "Searching the collection…")}</div>')
     return "".join(parts)
 
 
-def answer_html(answer: Answer, notice: str = "") -> str:
-    """The final assistant message: checked text, citation links and a footer."""
+def answer_html(answer: Answer, notice: str = "", turn: int | None = None) -> str:
+    """The final assistant message: checked text, citation links, notes and a footer."""
     parts = [rewrite_note(answer.standalone_query)] if answer.rewritten else []
     if notice:
         parts.append(f'<div class="notice">⚠ {esc(notice)}</div>')
+    numbers = [s.number for s in answer.sources]
     if answer.abstained:
+        # An abstention names the nearest paper ("has *X* [1], but ..."): link it too.
+        body = linkify_citations(esc(answer.text), numbers, turn=turn)
         parts.append(
             '<div class="abstain"><div class="abstain-title">Not in the collection'
-            f"</div><p>{esc(answer.text)}</p></div>"
+            f"</div><p>{body}</p></div>"
         )
     else:
-        body = linkify_citations(
-            esc(answer.text), [s.number for s in answer.sources], _cited_map(answer.citations)
-        )
+        cited = _cited_map(answer.citations)
+        body = linkify_citations(esc(answer.text), numbers, cited, turn=turn)
         parts.append(f'<div class="answer">{_paragraphs(body)}</div>')
+    parts += [f'<div class="note">ⓘ {esc(note)}</div>' for note in answer.notes]
     meta = [f"answered by {esc(answer.backend)}"]
     if answer.fallback_reason:
         meta.append(f"fallback: {esc(answer.fallback_reason)}")
@@ -200,6 +224,7 @@ def highlight(text: str, passages: Iterable[str]) -> str:
 
 
 def _status_badge(cites: list[Citation] | None, pending: bool, abstained: bool) -> str:
+    """The citation check: supported or rejected, naming the verifier, the reason on hover."""
     if pending:
         return '<span class="support pending">checking…</span>'
     if abstained:
@@ -208,8 +233,34 @@ def _status_badge(cites: list[Citation] | None, pending: bool, abstained: bool) 
         return '<span class="support none">not cited</span>'
     best = max(cites, key=lambda c: c.support)
     if any(c.supported for c in cites):
-        return f'<span class="support ok">✓ supported ({best.support:.2f})</span>'
-    return f'<span class="support weak">⚠ weak support ({best.support:.2f})</span>'
+        ok = next(c for c in cites if c.supported)
+        hover = f"Checked by {ok.verifier or 'the verifier'}: the abstract supports the claim"
+        label = f"✓ supported ({best.support:.2f})"
+        return f'<span class="support ok" title="{esc(hover)}">{label}{_by(ok)}</span>'
+    reasons = list(dict.fromkeys(c.reason for c in cites if c.reason))
+    why = "; ".join(reasons) or f"support {best.support:.2f} is below the threshold"
+    hover = f"Rejected by {best.verifier or 'the verifier'}: {why}"
+    return f'<span class="support rejected" title="{esc(hover)}">✗ rejected{_by(best)}</span>'
+
+
+def _by(citation: Citation) -> str:
+    return f' <span class="verifier">· {esc(citation.verifier)}</span>' if citation.verifier else ""
+
+
+def relevance_badge(relevance: float | None) -> str:
+    """high / medium / low (0-100) for a source's relevance, explained on hover.
+
+    >>> relevance_badge(0.61)  # doctest: +ELLIPSIS
+    '<span class="relevance high" title="How well...">relevance high · 61</span>'
+    """
+    if relevance is None:
+        return ""
+    level = "high" if relevance >= _STRONG else "medium" if relevance >= _EVIDENCE_FLOOR else "low"
+    value = max(0, min(100, round(100 * relevance)))
+    return (
+        f'<span class="relevance {level}" title="{esc(RELEVANCE_HELP)}">'
+        f"relevance {level} · {value}</span>"
+    )
 
 
 def _byline(src: NumberedSource) -> str:
@@ -226,7 +277,12 @@ def _clip(text: str, limit: int = 280) -> str:
 
 
 def source_card(
-    src: NumberedSource, cites: list[Citation] | None, *, pending: bool, abstained: bool = False
+    src: NumberedSource,
+    cites: list[Citation] | None,
+    *,
+    pending: bool,
+    abstained: bool = False,
+    turn: int | None = None,
 ) -> str:
     snippets = list(dict.fromkeys(c.snippet for c in cites or [] if c.snippet))
     if snippets and not pending:
@@ -243,12 +299,12 @@ def source_card(
         passage, marked = "", []
     state = "cited" if snippets and not pending else "uncited"
     return (
-        f'<div class="src-card {state}" id="src-{src.number}">'
+        f'<div class="src-card {state}" id="{anchor(src.number, turn)}">'
         f'<div class="src-head"><span class="badge">[{src.number}]</span>'
         f'<span class="src-title">{esc(src.title)}</span></div>'
         f"{_byline(src)}"
         f'<div class="src-meta">{_status_badge(cites, pending, abstained)}'
-        f'<span class="score" title="retrieval score">score {src.score:.3f}</span></div>'
+        f"{relevance_badge(src.relevance)}</div>"
         f"{passage}"
         f"<details><summary>Full abstract</summary>"
         f'<div class="abstract">{highlight(src.abstract, marked)}</div></details>'
@@ -262,15 +318,46 @@ def sources_html(
     *,
     pending: bool = False,
     abstained: bool = False,
+    turn: int | None = None,
 ) -> str:
     if not sources:
         return '<div class="src-empty">No matching papers in the collection.</div>'
     cited = _cited_map(citations or [])
     cards = [
-        source_card(s, cited.get(s.number), pending=pending, abstained=abstained) for s in sources
+        source_card(s, cited.get(s.number), pending=pending, abstained=abstained, turn=turn)
+        for s in sources
     ]
     head = "Sources (checking citations…)" if pending else f"Sources ({len(sources)})"
     return f'<div class="src-list"><div class="src-heading">{head}</div>{"".join(cards)}</div>'
+
+
+def turn_sources(
+    turn: int,
+    question: str,
+    sources: list[NumberedSource],
+    citations: list[Citation] | None = None,
+    *,
+    latest: bool,
+    pending: bool = False,
+    abstained: bool = False,
+) -> str:
+    """One turn's source cards: the latest shown open, older ones collapsed under their
+    question (a citation link opens its turn's group, see static/app.js)."""
+    cards = sources_html(sources, citations, pending=pending, abstained=abstained, turn=turn)
+    if latest:
+        return f'<div class="src-turn latest" data-turn="{turn}">{cards}</div>'
+    label = f"Turn {turn}: {_clip(question, 90)} ({len(sources)} sources)"
+    return (
+        f'<details class="src-turn" data-turn="{turn}"><summary>{esc(label)}</summary>'
+        f"{cards}</details>"
+    )
+
+
+def sources_panel(groups: list[str]) -> str:
+    """The sources panel: each turn's group (``turn_sources``), the latest first."""
+    if not groups:
+        return sources_placeholder()
+    return "".join(reversed(groups))
 
 
 def sources_placeholder(text: str = "Sources for the answer appear here.") -> str:

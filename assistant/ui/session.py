@@ -4,11 +4,12 @@ which a ``threading.Event`` cancels (Stop or New chat)."""
 
 from __future__ import annotations
 
+import html
 import logging
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,18 @@ import gradio as gr
 from assistant.answering.assistant import Assistant
 from assistant.backends import backend_name
 from assistant.core.errors import AssistantError
+from assistant.core.inputs import clean_text
 from assistant.core.settings import Settings
-from assistant.core.types import Answer, DoneEvent, Message, ResetEvent, SourcesEvent, TextEvent
+from assistant.core.types import (
+    Answer,
+    DoneEvent,
+    Message,
+    NumberedSource,
+    PendingEvent,
+    ResetEvent,
+    SourcesEvent,
+    TextEvent,
+)
 from assistant.export.markdown import write_export
 from assistant.ui import html as R
 
@@ -54,6 +65,24 @@ def history(turns: list[Turn]) -> list[Message]:
                 Message(role="assistant", content=answer.text, answer=answer),
             ]
     return out
+
+
+def sources_panel(turns: list[Turn], pending: list[NumberedSource] | None = None) -> str:
+    """Every answered turn's source cards (older turns collapsed); ``pending``: the sources
+    of the turn being answered, while its citations are checked."""
+    groups = []
+    for number, t in enumerate(turns, start=1):
+        latest = number == len(turns)
+        if t.get("answer"):
+            a = Answer.model_validate(t["answer"])
+            groups.append(
+                R.turn_sources(
+                    number, a.question, a.sources, a.citations, latest=latest, abstained=a.abstained
+                )
+            )
+        elif latest and pending is not None:
+            groups.append(R.turn_sources(number, t["question"], pending, latest=True, pending=True))
+    return R.sources_panel(groups)
 
 
 def api_result(answer: Answer) -> dict[str, Any]:
@@ -94,9 +123,9 @@ class ChatSession:
             "k": int(k) if k else None,
         }
         if backend_name(backend or "") == "openai":
-            out.update(
-                base_url=(base_url or "").strip() or None, model=(model or "").strip() or None
-            )
+            if self.settings.ui.allow_custom_backend_url:  # else a visitor picks our peer
+                out["base_url"] = (base_url or "").strip() or None
+            out["model"] = (model or "").strip() or None
         return {key: value for key, value in out.items() if value is not None}
 
     def respond(
@@ -115,7 +144,8 @@ class ChatSession:
         Stop and New chat set this session's ``Cancel``; the generator ends at the next
         event, so no late update can overwrite theirs.
         """
-        question = (question or "").strip()
+        # Echoed before the answer starts: a lone surrogate could not be sent to the browser.
+        question = clean_text(question) if isinstance(question, str) else ""
         if not question:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
@@ -140,7 +170,7 @@ class ChatSession:
         yield "", R.chat_messages(turns), searching, turns, gr.skip()
         try:
             with closing(self.assistant.stream(question, past, **options)) as events:
-                yield from self._consume(events, turns, turn, cancel)
+                yield from consume(events, turns, turn, cancel, self.export)
                 return
         except AssistantError as exc:
             log.warning("answer failed: %s", exc)
@@ -149,46 +179,6 @@ class ChatSession:
             log.exception("answer failed")
             turn["html"] = R.error_html(GENERIC_ERROR)
         yield gr.skip(), R.chat_messages(turns), gr.skip(), turns, gr.skip()
-
-    def _consume(
-        self, events: Iterator[Any], turns: list[Turn], turn: Turn, cancel: Cancel
-    ) -> Iterator[tuple[Any, ...]]:
-        text, notice, sources, query, rewritten = "", "", [], "", False
-        for event in events:
-            if cancel.event.is_set():
-                if cancel.reason == "stop":
-                    turn["html"] = R.stopped_html(turn["html"])
-                    yield gr.skip(), R.chat_messages(turns), gr.skip(), turns, gr.skip()
-                return
-            if isinstance(event, DoneEvent):
-                answer = event.answer
-                turn["answer"] = answer.model_dump(mode="json")
-                turn["html"] = R.answer_html(answer, notice)
-                cards = R.sources_html(answer.sources, answer.citations, abstained=answer.abstained)
-                yield gr.skip(), R.chat_messages(turns), cards, turns, self.export(turns)
-                return
-            if isinstance(event, SourcesEvent):
-                sources, query, rewritten = event.sources, event.standalone_query, event.rewritten
-            elif isinstance(event, TextEvent):
-                text += event.text
-            elif isinstance(event, ResetEvent):
-                text = ""
-            else:
-                notice = event.text
-            turn["html"] = R.streaming_html(
-                text,
-                sources,
-                standalone_query=query,
-                notice=notice,
-                rewritten=rewritten,
-                status="Writing the answer…",
-            )
-            cards = (
-                R.sources_html(sources, pending=True)
-                if isinstance(event, SourcesEvent)
-                else gr.skip()
-            )
-            yield gr.skip(), R.chat_messages(turns), cards, turns, gr.skip()
 
     def export(self, turns: list[Turn]) -> Any:
         answers = [Answer.model_validate(t["answer"]) for t in turns if t.get("answer")]
@@ -254,9 +244,62 @@ class ChatSession:
             history: earlier turns as a list of {"role": "user"|"assistant", "content": str}.
         """
         try:
-            return api_result(self.assistant.ask(question, history or []))
-        except AssistantError as exc:
-            raise gr.Error(R.esc(exc.user_message()), print_exception=False) from None
-        except Exception:
-            log.exception("/ask failed")
-            raise gr.Error(GENERIC_ERROR, print_exception=False) from None
+            # Only None means "no history": 0, "" or {} are invalid history, not empty.
+            return api_result(self.assistant.ask(question, [] if history is None else history))
+        except Exception as exc:
+            raise api_error(exc) from None
+
+
+def consume(
+    events: Iterator[Any],
+    turns: list[Turn],
+    turn: Turn,
+    cancel: Cancel,
+    export: Callable[[list[Turn]], Any],
+) -> Iterator[tuple[Any, ...]]:
+    """The handler's outputs for one answer's stream events (``turn`` is the last of
+    ``turns``); ``export`` makes the download once the answer is done."""
+    text, notice, sources, query, rewritten = "", "", [], "", False
+    number = turns.index(turn) + 1  # card ids carry the turn: old citations stay right
+    for event in events:
+        if cancel.event.is_set():
+            if cancel.reason == "stop":
+                turn["html"] = R.stopped_html(turn["html"])
+                yield gr.skip(), R.chat_messages(turns), gr.skip(), turns, gr.skip()
+            return
+        if isinstance(event, DoneEvent):
+            answer = event.answer
+            turn["answer"] = answer.model_dump(mode="json")
+            turn["html"] = R.answer_html(answer, notice, turn=number)
+            yield gr.skip(), R.chat_messages(turns), sources_panel(turns), turns, export(turns)
+            return
+        if isinstance(event, PendingEvent):
+            continue  # nothing new to show; the loop checks for a stop again
+        if isinstance(event, SourcesEvent):
+            sources, query, rewritten = event.sources, event.standalone_query, event.rewritten
+        elif isinstance(event, TextEvent):
+            text += event.text
+        elif isinstance(event, ResetEvent):
+            text = ""
+        else:
+            notice = event.text
+        turn["html"] = R.streaming_html(
+            text,
+            sources,
+            standalone_query=query,
+            notice=notice,
+            rewritten=rewritten,
+            status="Writing the answer…",
+            turn=number,
+        )
+        cards = sources_panel(turns, sources) if isinstance(event, SourcesEvent) else gr.skip()
+        yield gr.skip(), R.chat_messages(turns), cards, turns, gr.skip()
+
+
+def api_error(exc: Exception) -> gr.Error:
+    """The one message ``/ask`` returns for a failure (details go to the log)."""
+    if isinstance(exc, AssistantError):
+        message = html.escape(exc.user_message(), quote=False)  # API clients read it too
+        return gr.Error(message, print_exception=False)
+    log.error("/ask failed", exc_info=exc)
+    return gr.Error(GENERIC_ERROR, print_exception=False)

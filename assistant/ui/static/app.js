@@ -1,6 +1,7 @@
-// Clicking a citation marker scrolls its card into view and flashes it. The Chatbot's
-// copy button copies a message's source (our HTML); we then put its visible text on the
-// clipboard instead, so "copy" gives the answer with its [n] markers.
+// Clicking a citation marker opens its turn's sources, scrolls its card into view and
+// flashes it. The Chatbot's copy button copies a message's source (our HTML); we then put
+// its visible text on the clipboard instead, so "copy" gives the answer with its [n]
+// markers.
 () => {
   const write = (text) => {
     if (navigator.clipboard && window.isSecureContext) {
@@ -21,10 +22,15 @@
     if (!target || !target.closest) return;
     const link = target.closest('a.cite');
     if (link) {
+      // Card ids carry their turn (src-<turn>-<n>): an old answer's [2] opens its own card,
+      // whose turn group may be collapsed.
       const card = document.getElementById((link.getAttribute('href') || '').slice(1));
       if (!card) return;
       event.preventDefault();
       event.stopPropagation();
+      for (let d = card.closest('details'); d; d = d.parentElement.closest('details')) {
+        d.open = true;
+      }
       card.scrollIntoView({behavior: 'smooth', block: 'nearest'});
       card.classList.add('flash');
       setTimeout(() => card.classList.remove('flash'), 1200);
