@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): run ``bench/bench.py``; see its docstring."""

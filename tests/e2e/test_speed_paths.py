@@ -1,0 +1,95 @@
+"""The fast paths give the same answers as the slow ones: ONNX vs torch vectors, exact
+in-memory dense search vs Chroma's HNSW, and the Chroma-free snapshot vs Chroma."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.core.settings import PROJECT_ROOT, Settings
+from assistant.index.embeddings import BUNDLED_MODEL, embed_array, load_model_embedder
+from assistant.retrieval.retriever import Retriever
+from assistant.retrieval.snapshot import load_snapshot, snapshot_dir
+
+QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
+
+
+def sentences(n: int = 20) -> list[str]:
+    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["question"] for line in lines if line.strip()][:n]
+
+
+@pytest.mark.usefixtures("real_models")
+def test_onnx_vectors_match_torch() -> None:
+    texts = sentences(20)
+    onnx = embed_array(load_model_embedder(BUNDLED_MODEL, "onnx"), texts)
+    torch = embed_array(load_model_embedder(BUNDLED_MODEL, "torch"), texts)
+    cosines = np.sum(onnx * torch, axis=1)
+    assert cosines.min() >= 0.999, cosines.min()
+    # Batching must not change a vector: alone or among longer texts, the same.
+    alone = embed_array(load_model_embedder(BUNDLED_MODEL, "onnx"), texts[:1])
+    assert float(alone[0] @ onnx[0]) > 0.99999
+
+
+@pytest.mark.usefixtures("real_models")
+def test_exact_dense_search_matches_chroma_hnsw(real_index: Settings) -> None:
+    retriever = Retriever(real_index)
+    corpus = retriever.corpus()
+    assert corpus.vectors is not None
+    for question in sentences(10):
+        exact = [row.chunk_id for row, _ in retriever._dense(question, 10)]
+        saved, corpus.vectors = corpus.vectors, None
+        try:
+            hnsw = [row.chunk_id for row, _ in retriever._dense(question, 10)]
+        finally:
+            corpus.vectors = saved
+        assert exact[:5] == hnsw[:5]
+
+
+def _search(index_dir: Path, importtime: bool = False) -> subprocess.CompletedProcess[str]:
+    flags = ["-X", "importtime"] if importtime else []
+    return subprocess.run(
+        [sys.executable, *flags, "-m", "assistant", "search", "stiff PDE solvers", "--json"]
+        + ["--index-dir", str(index_dir)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+    )
+
+
+@pytest.mark.usefixtures("real_models")
+def test_cold_search_needs_neither_chroma_nor_torch(real_index: Settings, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(real_index.index.persist_dir, index)
+    shutil.rmtree(index / ".snapshot", ignore_errors=True)
+    first = _search(index, importtime=True)  # opens Chroma, writes the snapshot
+    assert first.returncode == 0, first.stderr
+    assert "| chromadb\n" in first.stderr + "\n"
+    second = _search(index, importtime=True)
+    assert second.returncode == 0, second.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in second.stderr.splitlines()}
+    assert not imported & {"chromadb", "torch", "sentence_transformers", "gradio", "llama_cpp"}
+    assert json.loads(second.stdout) == json.loads(first.stdout)
+
+
+@pytest.mark.usefixtures("real_models")
+def test_a_written_index_invalidates_the_snapshot(real_index: Settings, tmp_path: Path) -> None:
+    from assistant.index.store import open_client
+
+    settings = real_index.with_overrides(index__persist_dir=tmp_path / "index")
+    shutil.copytree(real_index.index.persist_dir, settings.index.persist_dir)
+    retriever = Retriever(settings)
+    retriever.corpus()  # loads from Chroma (or the copied snapshot) and keeps a snapshot
+    dim = retriever.embedder.dim
+    assert (snapshot_dir(settings) / "meta.json").is_file()
+    assert load_snapshot(settings, dim) is not None
+    manifest = open_client(settings).get_collection(settings.index.collection)
+    manifest.modify(metadata={**(manifest.metadata or {}), "touched": 1})  # any write
+    assert load_snapshot(settings, dim) is None
