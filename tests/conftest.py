@@ -59,6 +59,12 @@ def real_models(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(embeddings, "ALLOW_REAL_MODELS", True)
 
 
+@pytest.fixture
+def allow_real(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opt in to real backends (HTTP clients, llama.cpp) for one test; embedders stay fake."""
+    monkeypatch.setattr(backends, "ALLOW_REAL_BACKENDS", True)
+
+
 def make_settings(
     index_dir: Path, sources: list[Path] | None = None, *, real: bool = False, **overrides: object
 ) -> Settings:

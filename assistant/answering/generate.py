@@ -1,9 +1,8 @@
-"""Generation: stream a backend's answer, and switch to the fallback backend (once, here).
+"""Generation: stream a backend's raw text, and switch to the fallback backend (once, here).
 
-The fallback runs when the chosen backend fails (unavailable, timed out, crashed) and
-when what it wrote cannot be used (nothing supported, or a refusal although the evidence
-is relevant). Either way the user is told why (a ``notice``), the streamed text is
-discarded (``reset``), and the fallback's answer follows.
+The raw pieces go to the composer, which verifies each sentence before anything is
+shown. When the chosen backend fails (unavailable, timed out, crashed) the user is told
+why (a ``notice``) and the fallback backend continues; sentences already verified stay.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from assistant.answering.prompting import build_prompt
 from assistant.backends import Backend, GenerationRequest, backend_name, create_backend
 from assistant.core.errors import AssistantError, BackendError
 from assistant.core.settings import Settings
-from assistant.core.types import NoticeEvent, NumberedSource, ResetEvent, StreamEvent, TextEvent
+from assistant.core.types import NoticeEvent, NumberedSource
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class Writer:
 
     def generate(
         self, query: str, evidence: list[NumberedSource], settings: Settings, started: float
-    ) -> Generator[StreamEvent, None, Generation]:
+    ) -> Generator[str | NoticeEvent, None, Generation]:
         spec = settings.llm.backend
         gen = Generation(backend=spec)
         try:
@@ -81,10 +80,7 @@ class Writer:
             error = BackendError(f"the model failed ({type(exc).__name__})")
         reason = error.user_message()
         if not can_fallback(spec, settings):
-            if not gen.text:
-                raise error  # nothing to show and no fallback: the caller reports it
-            gen.fallback_reason, gen.complete = reason, False  # keep the partial text
-            return gen
+            raise error  # no fallback: the caller decides what it can still show
         log.warning("backend %s failed: %s; using %s", spec, reason, settings.llm.fallback)
         return (yield from self.fall_back(reason, query, evidence, settings, started))
 
@@ -95,11 +91,10 @@ class Writer:
         evidence: list[NumberedSource],
         settings: Settings,
         started: float,
-    ) -> Generator[StreamEvent, None, Generation]:
-        """Tell the user why, discard the streamed text, and stream the fallback's answer."""
+    ) -> Generator[str | NoticeEvent, None, Generation]:
+        """Tell the user why, and stream the fallback's answer."""
         fallback = settings.llm.fallback or "extractive"
         yield NoticeEvent(text=f"{reason}. Showing an answer from the {fallback} backend instead.")
-        yield ResetEvent()
         gen = Generation(fallback, fallback_reason=reason)
         yield from self._run(gen, query, evidence, settings, started)
         return gen
@@ -111,8 +106,8 @@ class Writer:
         evidence: list[NumberedSource],
         settings: Settings,
         started: float,
-    ) -> Iterator[StreamEvent]:
-        """Stream ``gen.backend``'s answer into ``gen``."""
+    ) -> Iterator[str]:
+        """Stream ``gen.backend``'s raw answer into ``gen`` and out, piece by piece."""
         run_settings = (
             settings
             if gen.backend == settings.llm.backend
@@ -132,7 +127,7 @@ class Writer:
             if gen.first_token_ms is None:
                 gen.first_token_ms = elapsed_ms(started)
             gen.text += piece
-            yield TextEvent(text=piece)
+            yield piece
             if len(gen.text) > settings.answer.max_answer_chars:
                 break
 

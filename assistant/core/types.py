@@ -103,7 +103,8 @@ class AnswerSentence(_Model):
 class Timings(_Model):
     rewrite_ms: float = 0.0
     retrieval_ms: float = 0.0
-    first_token_ms: float | None = None
+    first_token_ms: float | None = Field(None, description="First answer text shown.")
+    model_first_token_ms: float | None = Field(None, description="First token of the model.")
     total_ms: float = 0.0
 
 
@@ -122,6 +123,9 @@ class Answer(_Model):
     complete: bool = Field(True, description="False when generation was interrupted.")
     sentences: list[AnswerSentence] = Field(
         default_factory=list, description="The answer sentence by sentence, as verified."
+    )
+    backend_sentences: int = Field(
+        0, description="Sentences the model wrote, before verification kept or replaced them."
     )
     notes: list[str] = Field(
         default_factory=list,
@@ -164,6 +168,12 @@ class NoticeEvent(_Model):
     text: str
 
 
+class PendingEvent(_Model):
+    """The model is writing; nothing new is verified yet. Lets a consumer stop promptly."""
+
+    kind: Literal["pending"] = "pending"
+
+
 class ResetEvent(_Model):
     """Discard the text streamed so far; a replacement follows."""
 
@@ -178,5 +188,6 @@ class DoneEvent(_Model):
 
 
 StreamEvent = Annotated[
-    SourcesEvent | TextEvent | NoticeEvent | ResetEvent | DoneEvent, Field(discriminator="kind")
+    SourcesEvent | TextEvent | NoticeEvent | PendingEvent | ResetEvent | DoneEvent,
+    Field(discriminator="kind"),
 ]

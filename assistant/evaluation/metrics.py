@@ -172,6 +172,10 @@ def answer_metrics(recs: list[EvalRecord]) -> dict[str, Any]:
         "n": len(recs),
         "errors": len(recs) - len(ok),
         "citation_precision": mean(r.citation_precision for r in ok),
+        "gold_cited_rate": mean(float(r.gold_cited) for r in ok if r.gold_cited is not None),
+        "model_sentences_kept": _share(
+            sum(r.model_sentences_kept for r in ok), sum(r.model_sentences_written for r in ok)
+        ),
         "citation_support_rate": (sum(c.supported for c in cites) / len(cites) if cites else None),
         "abstention_accuracy": mean(float(a) for a in unans),
         "false_abstention_rate": mean(float(a) for a in ans),
@@ -182,6 +186,10 @@ def answer_metrics(recs: list[EvalRecord]) -> dict[str, Any]:
         "total_p50_ms": percentile((r.total_ms for r in ok), 50),
         "total_p95_ms": percentile((r.total_ms for r in ok), 95),
     }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
 
 
 def grouped(recs: list[EvalRecord], fn: Any, types: Sequence[str]) -> dict[str, Any]:

@@ -53,6 +53,9 @@ class EvalRecord(_Model):
     cited_titles: list[str] = Field(default_factory=list)
     citations: list[CitationRecord] = Field(default_factory=list)
     citation_precision: float | None = None
+    gold_cited: bool | None = Field(None, description="An answerable question cites a gold paper.")
+    model_sentences_written: int = 0
+    model_sentences_kept: int = Field(0, description="Shown as the model wrote them.")
     keyword_hit: float | None = None
     ttft_ms: float | None = None
     total_ms: float | None = None

@@ -222,6 +222,9 @@ def _answer(
             "citation_precision": None
             if q.unanswerable
             else em.citation_precision({title_key(t) for t in cited}, q.gold),
+            "gold_cited": None if q.unanswerable else bool({title_key(t) for t in cited} & q.gold),
+            "model_sentences_written": ans.backend_sentences,
+            "model_sentences_kept": sum(s.origin == "model" for s in ans.sentences),
             "keyword_hit": em.keyword_hit_rate(ans.text, q.answer_keywords),
             "ttft_ms": ans.timings.first_token_ms,
             "total_ms": ans.timings.total_ms,

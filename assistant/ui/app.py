@@ -89,8 +89,14 @@ def _layout(session: ChatSession) -> Controls:
                     backend_choices(s.llm.backend), value=s.llm.backend, label="Answer backend"
                 )
                 with gr.Row():
+                    # Read-only unless ui.allow_custom_backend_url: otherwise a visitor could
+                    # make the server connect to any address (session.options ignores it).
+                    custom_url = s.ui.allow_custom_backend_url
                     base_url = gr.Textbox(
-                        s.llm.base_url or "", visible=False, label="Server URL (…/v1)"
+                        s.llm.base_url or "",
+                        visible=False,
+                        interactive=custom_url,
+                        label="Server URL (…/v1)" if custom_url else "Server URL (from config)",
                     )
                     model = gr.Textbox(s.llm.model or "", visible=False, label="Model name")
                 with gr.Row():

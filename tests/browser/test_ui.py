@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
 
 from assistant.answering.assistant import Assistant
 from assistant.backends.fake import FakeBackend
@@ -23,6 +22,8 @@ from assistant.core.settings import Settings
 from assistant.ingest.pipeline import run_ingest
 from assistant.ui import serve as serving
 from assistant.ui.serve import cleanup, create_ui
+from tests.conftest import make_settings
+from tests.corpus import shipped_papers
 from tests.netutil import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -98,7 +99,7 @@ def test_chat_streams_answer_with_sources_and_saves_screenshot(app, page, tmp_pa
     ui, url = app
     page.goto(url)
     page.wait_for_selector("#question textarea")
-    assert "455 papers" in page.inner_text("#info")
+    assert f"{shipped_papers()} papers" in page.inner_text("#info")
     ask(page, QUESTION)
 
     # Cards arrive with retrieval, while the answer is still being written.
@@ -119,7 +120,7 @@ def test_chat_streams_answer_with_sources_and_saves_screenshot(app, page, tmp_pa
     page.locator("#chat .message-buttons button").last.click()  # copy the answer
     page.wait_for_timeout(400)
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert re.search(r"\w \[\d+\]", copied) and "<" not in copied and "answered by" not in copied
+    assert re.search(r"\S \[\d+\]", copied) and "<" not in copied and "answered by" not in copied
 
     page.locator("#chat a.cite").first.click()  # scrolls to and flashes its card
     page.wait_for_selector("#sources .src-card.flash", timeout=5_000)
@@ -209,18 +210,20 @@ def hostile_corpus(path: Path) -> Path:
 
 def test_hostile_text_stays_inert_in_the_browser(page, tmp_path):
     settings = make_settings(tmp_path / "index", [hostile_corpus(tmp_path / "hostile.jsonl")])
+    # In a three-paper corpus every word is rare: the near-miss rule would refuse.
+    settings = settings.with_overrides(answer__near_miss_shift=1.0, answer__near_miss_shift_all=1.0)
     run_ingest(settings)
     ui, demo, url = launch(settings, FakeBackend(responses=[HOSTILE_ANSWER], delay_s=0.2))
     try:
         page.goto(url)
         page.wait_for_selector("#question textarea")
         ask(page, "How do neural solvers handle stiff chemical kinetics?")
-        # While streaming, the model's raw text is shown literally.
-        page.wait_for_function(
-            "document.querySelector('#chat').innerText.includes('onerror=\"window.__xss=1\"')",
-            timeout=30_000,
-        )
         page.wait_for_selector("#chat .meta", timeout=60_000)
+        chat = page.inner_text("#chat")
+        # Only verified sentences are shown: the markup and the image never reach the chat,
+        # the true claim does.
+        assert "onerror" not in chat and "evil.test" not in chat
+        assert "Stiff chemical kinetics break explicit neural solvers quickly" in chat
         page.locator("#sources details summary").first.click()
         sources = page.inner_text("#sources")
         assert "<script>window.__xss2=1</script>" in sources
@@ -239,3 +242,25 @@ def test_hostile_text_stays_inert_in_the_browser(page, tmp_path):
     finally:
         demo.close()
         cleanup(ui)
+
+
+def test_an_old_citation_opens_its_own_turns_card(app, page):
+    _, url = app
+    page.goto(url)
+    page.wait_for_selector("#question textarea")
+    ask(page, QUESTION)
+    page.wait_for_function("document.querySelectorAll('#chat .meta').length >= 1", timeout=60_000)
+    ask(page, "Which papers use graph neural networks to solve partial differential equations?")
+    page.wait_for_function("document.querySelectorAll('#chat .meta').length >= 2", timeout=60_000)
+    # Turn 1's sources are kept (collapsed) beside turn 2's.
+    assert page.locator("#sources details.src-turn").count() >= 1
+    first_answer = page.locator("#chat .answer").first
+    link = first_answer.locator("a.cite").first
+    href = link.get_attribute("href")
+    assert href and href.startswith("#src-1-"), href  # it points at turn 1's card
+    link.click()
+    card = page.locator(href)
+    page.wait_for_selector(f"{href}.flash", timeout=5_000)
+    assert card.is_visible()  # its collapsed turn group was opened
+    assert card.evaluate("c => c.closest('[data-turn]').dataset.turn") == "1"
+    assert not page.errors
