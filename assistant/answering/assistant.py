@@ -214,15 +214,24 @@ def model_sentences(
     query, sources = draft.standalone_query, composer.sources
     writing = writer.generate(query, sources, settings, started)
     gen = yield from verified(writing, composer, settings, _quotes(settings.llm.backend))
-    nothing_kept = not composer.model_kept and (composer.written or composer.declined)
-    if nothing_kept and gen.fallback_reason is None and can_fallback(gen.backend, settings):
+    if gen.fallback_reason is not None or not can_fallback(gen.backend, settings):
+        return gen
+    if not composer.model_kept and (composer.written or composer.declined):
         reason = (
             "none of the model's sentences was supported by the abstracts"
             if composer.written
             else "the model found no answer in the retrieved abstracts"
         )
         filling = writer.fall_back(reason, query, sources, settings, started)
-        gen = yield from verified(filling, composer, settings, quoting=True)
+        return (yield from verified(filling, composer, settings, quoting=True))
+    # A small model leaves things out: the verified quotes of the fallback follow its own
+    # sentences (repeats of what is already shown are skipped).
+    yield from verified(
+        _pieces(writer.supplement(query, sources, settings, started)),
+        composer,
+        settings,
+        quoting=True,
+    )
     return gen
 
 
@@ -262,6 +271,12 @@ def verified(
         if (piece := composer.add(sentence, quoting)) is not None:
             yield TextEvent(text=piece)
     return gen
+
+
+def _pieces(pieces: Iterator[str]) -> Generator[str, None, Generation]:
+    """Plain pieces as a generation stream (for ``verified``)."""
+    yield from pieces
+    return Generation("supplement")
 
 
 def _quotes(spec: str) -> bool:

@@ -99,6 +99,14 @@ class Writer:
         yield from self._run(gen, query, evidence, settings, started)
         return gen
 
+    def supplement(
+        self, query: str, evidence: list[NumberedSource], settings: Settings, started: float
+    ) -> Iterator[str]:
+        """The fallback backend's quotes after the model's own sentences (no notice: the
+        model's answer stands; the quotes add what it left out)."""
+        gen = Generation(settings.llm.fallback or "extractive")
+        yield from self._run(gen, query, evidence, settings, started)
+
     def _run(
         self,
         gen: Generation,
