@@ -21,7 +21,7 @@ from typing import Any, get_args
 from assistant.backends import available_backends
 from assistant.cli.terminal import SafeFormatter, safe_json, safe_terminal
 from assistant.core.errors import AssistantError
-from assistant.core.settings import OPTIONS, RetrievalMode, Settings, load_settings
+from assistant.core.settings import OPTIONS, PROJECT_ROOT, RetrievalMode, Settings, load_settings
 
 log = logging.getLogger("assistant")
 
@@ -108,8 +108,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         backends=backends,
         limit=args.limit,
     )
+    if backends and args.claims:  # answers are only as good as the verifier that checks them
+        _append_claims_report(settings, Path(args.claims), Path(args.output))
     print(safe_terminal((Path(args.output) / "report.md").read_text(encoding="utf-8")))
     return 0 if report else 1
+
+
+def _append_claims_report(settings: Settings, claims: Path, output: Path) -> None:
+    """The answer verifier's true-/false-pass rates on labelled claims, in report.md."""
+    from assistant.evaluation.claims import evaluate_claims
+
+    evaluate_claims(settings, claims, output / "claims", [settings.answer.verifier])
+    table = (output / "claims" / "claims_report.md").read_text(encoding="utf-8")
+    with (output / "report.md").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "\n" + table.replace("# Claim verifiers", "## The answer verifier on labelled claims")
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -216,6 +230,11 @@ def _eval_commands(sub: Any) -> None:
         "--compare-backends", help="answer backends side by side, e.g. llamacpp,extractive"
     )
     p.add_argument("--limit", type=int, help="N questions sampled across types (seeded)")
+    p.add_argument(
+        "--claims",
+        default=str(PROJECT_ROOT / "eval" / "claims.jsonl"),
+        help="labelled claims to measure the verifier on when answers are scored ('' skips)",
+    )
     _llm_options(p)
     p = _command(
         sub, "verify", cmd_verify, "Check claims against the abstracts of the papers they cite."
