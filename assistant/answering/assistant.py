@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 from assistant.answering.abstain import abstention, language_note, partial_note
-from assistant.answering.compose import Composer, Draft, abstain_text, focus, preview
+from assistant.answering.compose import Composer, Draft, focus, preview
 from assistant.answering.evidence import Decision, decide
 from assistant.answering.generate import (
     BackendPool,
@@ -308,7 +308,7 @@ def _final(
     elif reason is None and composer.written and not composer.model_kept:
         reason = "none of the model's sentences was supported by the abstracts; quotes shown"
     return draft.answer(
-        text=abstain_text(screen_evidence(draft.sources)) if abstained else composer.text,
+        text=abstention(screen_evidence(draft.sources), []) if abstained else composer.text,
         citations=[] if abstained else composer.citations(),
         sentences=[] if abstained else composer.sentences,
         backend_sentences=composer.written,

@@ -234,13 +234,6 @@ def preview(hits: list[PaperHit]) -> list[NumberedSource]:
     return [numbered(i, hit, [p.text for p in hit.passages]) for i, hit in enumerate(hits, 1)]
 
 
-def abstain_text(sources: list[NumberedSource]) -> str:
-    if not sources:
-        return f"{NO_ANSWER} The collection has no papers matching it."
-    nearest = "; ".join(f"“{s.title}”" for s in sources[:3])
-    return f"{NO_ANSWER} The nearest papers, which do not answer it, are: {nearest}."
-
-
 @dataclass(frozen=True)
 class Draft:
     """Everything an ``Answer`` needs that is known before generation."""
