@@ -227,7 +227,7 @@ def model_sentences(
     # A small model leaves things out: the verified quotes of the fallback follow its own
     # sentences (repeats of what is already shown are skipped).
     yield from verified(
-        _pieces(writer.supplement(query, sources, settings, started)),
+        writer.supplement(query, sources, settings, started),
         composer,
         settings,
         quoting=True,
@@ -271,12 +271,6 @@ def verified(
         if (piece := composer.add(sentence, quoting)) is not None:
             yield TextEvent(text=piece)
     return gen
-
-
-def _pieces(pieces: Iterator[str]) -> Generator[str, None, Generation]:
-    """Plain pieces as a generation stream (for ``verified``)."""
-    yield from pieces
-    return Generation("supplement")
 
 
 def _quotes(spec: str) -> bool:

@@ -101,11 +101,12 @@ class Writer:
 
     def supplement(
         self, query: str, evidence: list[NumberedSource], settings: Settings, started: float
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, Generation]:
         """The fallback backend's quotes after the model's own sentences (no notice: the
         model's answer stands; the quotes add what it left out)."""
         gen = Generation(settings.llm.fallback or "extractive")
         yield from self._run(gen, query, evidence, settings, started)
+        return gen
 
     def _run(
         self,
