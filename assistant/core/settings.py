@@ -40,7 +40,13 @@ class IngestSettings(_Section):
         description="Max word pieces per embedded chunk, title included (model limit 256).",
     )
     overlap_sentences: int = Field(1, ge=0, le=3, description="Sentences repeated between chunks.")
-    batch_size: int = Field(64, ge=1, le=1024, description="Chunks embedded and written per batch.")
+    batch_size: int = Field(
+        256,
+        ge=1,
+        le=1024,
+        description="Chunks embedded and written per batch (Chroma writes fewer, larger "
+        "batches faster; the next batch is embedded while one is written).",
+    )
 
 
 class IndexSettings(_Section):

@@ -26,9 +26,12 @@ import json
 import logging
 import math
 import os
+import queue
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,6 +60,26 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> list[list[float]]: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that can tokenise once and embed the word pieces later: chunking
+    counts a chunk's pieces, and ingest embeds those same pieces instead of tokenising
+    every chunk a second time. ``encode`` gives word-piece ids without special tokens and
+    is concatenable: ``encode(a + " " + b) == encode(a) + encode(b)``."""
+
+    def encode(self, text: str) -> tuple[int, ...]: ...
+
+    def embed_encoded(self, seqs: Sequence[Sequence[int]]) -> np.ndarray: ...
+
+
+def token_embedder(embedder: Embedder) -> TokenEmbedder | None:
+    """``embedder`` if it can embed pre-tokenised text, else None."""
+    if callable(getattr(embedder, "embed_encoded", None)) and getattr(
+        embedder, "concatenable", False
+    ):
+        return embedder  # type: ignore[return-value]
+    return None
 
 
 def embed_array(embedder: Embedder, texts: list[str]) -> np.ndarray:
@@ -147,33 +170,49 @@ class OnnxEmbedder:
         self.name = model
         self.max_length = _max_seq_length(path)
         onnx_path = ensure_onnx(path, quantized=quantized)
-        self._session = _ort_session(onnx_path, threads or os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+        self._session = _ort_session(onnx_path, threads or cores)
+        self._bulk = _SessionPool(onnx_path, 1 if threads == 1 else cores)
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = _tokenizer(path, self.max_length)
         self._counter = _tokenizer(path, None)  # counts must not stop at the model limit
-        self._counts: OrderedDict[str, int] = OrderedDict()
-        self._counts_lock = threading.Lock()
+        self._specials = tuple(self._counter.encode("").ids)  # [CLS], [SEP]
+        # Pieces of "a b" are pieces of "a" then of "b" only if whitespace always splits.
+        self.concatenable = _splits_on_whitespace(path) and len(self._specials) == 2
+        self._encoded: OrderedDict[str, tuple[int, ...]] = OrderedDict()
+        self._encoded_lock = threading.Lock()
         self.dim = int(self.embed_array(["dimension probe"]).shape[1])
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(texts).tolist()
 
     def embed_array(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
         # One tokenizer call for all texts (Rust, parallel); padding is done per batch.
-        ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        return self._embed_ids([e.ids for e in self._tokenizer.encode_batch(list(texts))])
+
+    def embed_encoded(self, seqs: Sequence[Sequence[int]]) -> np.ndarray:
+        """Vectors of texts given as ``encode`` ids (special tokens are added here, and
+        the model limit applied as the tokenizer's truncation would)."""
+        first, last = self._specials
+        body = self.max_length - 2
+        return self._embed_ids([[first, *seq[:body], last] for seq in seqs])
+
+    def _embed_ids(self, ids: list[list[int]]) -> np.ndarray:
+        if not ids:
+            return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        out: np.ndarray | None = None
-        for batch in _length_batches(order, ids, self.BATCH_TOKENS, self.MAX_BATCH):
-            vecs = self._run([ids[i] for i in batch])
-            if out is None:
-                out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
+        batches = _length_batches(order, ids, self.BATCH_TOKENS, self.MAX_BATCH)
+        seqs = [[ids[i] for i in batch] for batch in batches]
+        if len(batches) > 1 and self._bulk.size > 1:
+            runs = self._bulk.map(self._run, seqs)
+        else:
+            runs = [self._run(self._session, batch) for batch in seqs]
+        out = np.empty((len(ids), runs[0].shape[1]), dtype=np.float32)
+        for batch, vecs in zip(batches, runs, strict=True):
             out[batch] = vecs
-        assert out is not None
         return out
 
-    def _run(self, seqs: list[list[int]]) -> np.ndarray:
+    def _run(self, session: Any, seqs: list[list[int]]) -> np.ndarray:
         width = max(len(s) for s in seqs)
         input_ids = np.zeros((len(seqs), width), dtype=np.int64)
         mask = np.zeros((len(seqs), width), dtype=np.int64)
@@ -183,24 +222,66 @@ class OnnxEmbedder:
         feed = {"input_ids": input_ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(input_ids)
-        hidden = self._session.run(None, feed)[0]
+        hidden = session.run(None, feed)[0]
         summed = np.einsum("bsd,bs->bd", hidden, mask.astype(hidden.dtype))
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
     def count_tokens(self, text: str) -> int:
-        # Chunking asks about the same growing sentence groups many times; remember them.
-        with self._counts_lock:
-            if text in self._counts:
-                self._counts.move_to_end(text)
-                return self._counts[text]
-        n = len(self._counter.encode(text, add_special_tokens=False).ids)
-        with self._counts_lock:
-            self._counts[text] = n
-            if len(self._counts) > 50_000:
-                self._counts.popitem(last=False)
-        return n
+        return len(self.encode(text))
+
+    def encode(self, text: str) -> tuple[int, ...]:
+        """Word-piece ids of ``text`` without special tokens or truncation.
+
+        Chunking asks about the same sentences many times; remember them."""
+        with self._encoded_lock:
+            if text in self._encoded:
+                self._encoded.move_to_end(text)
+                return self._encoded[text]
+        ids = tuple(self._counter.encode(text, add_special_tokens=False).ids)
+        with self._encoded_lock:
+            self._encoded[text] = ids
+            if len(self._encoded) > 50_000:
+                self._encoded.popitem(last=False)
+        return ids
+
+
+class _SessionPool:
+    """Single-threaded sessions, one per core, that run many batches side by side.
+
+    For bulk work (ingest, scoring many sentences) this is ~12 % faster than one session
+    with a thread per core: BERT's many small ops (softmax, transposes, layer norms) cost
+    the intra-op threads a synchronisation each. Single queries keep the multi-threaded
+    session, which answers one batch sooner. Sessions are made on first use."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        self.size = size
+        self._path = path
+        self._free: queue.SimpleQueue[Any] | None = None
+        self._lock = threading.Lock()
+
+    def map(self, run: Callable[[Any, Any], np.ndarray], items: list[Any]) -> list[np.ndarray]:
+        free = self._sessions()
+
+        def one(item: Any) -> np.ndarray:
+            session = free.get()
+            try:
+                return run(session, item)
+            finally:
+                free.put(session)
+
+        with ThreadPoolExecutor(self.size, thread_name_prefix="onnx") as pool:
+            return list(pool.map(one, items))
+
+    def _sessions(self) -> queue.SimpleQueue[Any]:
+        with self._lock:
+            if self._free is None:
+                free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+                for _ in range(self.size):
+                    free.put(_ort_session(self._path, 1))
+                self._free = free
+            return self._free
 
 
 def _length_batches(
@@ -244,6 +325,16 @@ def _tokenizer(model_dir: Path, max_length: int | None) -> Any:
     else:
         tok.enable_truncation(max_length=max_length)
     return tok
+
+
+def _splits_on_whitespace(model_dir: Path) -> bool:
+    """True for the BERT/whitespace pre-tokenisers, whose pieces never span a space."""
+    try:
+        spec = json.loads((model_dir / "tokenizer.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    kind = (spec.get("pre_tokenizer") or {}).get("type")
+    return kind in {"BertPreTokenizer", "Whitespace", "WhitespaceSplit"}
 
 
 def _max_seq_length(model_dir: Path) -> int:

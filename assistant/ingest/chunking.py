@@ -4,12 +4,17 @@ all-MiniLM-L6-v2 reads at most 256 word pieces and silently drops the rest, and 
 abstracts are longer. Each chunk is embedded as ``title. text``; its size is measured
 with the embedder's own tokenizer so the title plus the chunk always fits the budget.
 Chunks overlap by whole sentences so a claim spanning a boundary is still found.
+
+Given the embedder's ``encode``, sizes are counted from its word-piece ids and each chunk
+keeps the ids of its ``embed_text`` (the pieces of its parts, concatenated), so ingest
+embeds them without tokenising every chunk a second time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
 
 from assistant.core.text import split_sentences
 from assistant.ingest.papers import Paper, sha
@@ -24,27 +29,47 @@ class Chunk:
     position: int
     text: str  # the passage shown to users
     embed_text: str  # what is embedded and keyword-indexed: title + passage
+    # Word-piece ids of embed_text (no special tokens), when chunked with ``encode``.
+    token_ids: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
 
 def chunk_paper(
-    paper: Paper, count_tokens: Callable[[str], int], max_tokens: int, overlap: int
+    paper: Paper,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    overlap: int,
+    encode: Callable[[str], Sequence[int]] | None = None,
 ) -> list[Chunk]:
+    """``paper`` as chunks of at most ``max_tokens`` (special tokens included).
+
+    With ``encode`` (a concatenable tokenizer, see ``index.embeddings.TokenEmbedder``),
+    sizes come from it and each chunk carries its ``token_ids``."""
+    if encode is not None:
+        count_tokens = _counter(encode)
     prefix = f"{paper.title}. "
     budget = max(16, max_tokens - SPECIAL_TOKENS - count_tokens(prefix))
     pieces: list[str] = []
     for sentence in split_sentences(paper.abstract):
         pieces.extend(_fit(sentence, count_tokens, budget))
-    groups = _pack(pieces, count_tokens, budget, overlap)
-    return [
-        Chunk(
-            chunk_id=sha(f"{paper.paper_id}:{i}:{prefix}{text}"),
-            paper_id=paper.paper_id,
-            position=i,
-            text=text,
-            embed_text=prefix + text,
+    chunks = []
+    for i, group in enumerate(_pack(pieces, count_tokens, budget, overlap)):
+        text = " ".join(group)
+        ids = tuple(chain.from_iterable(map(encode, [prefix, *group]))) if encode else ()
+        chunks.append(
+            Chunk(
+                chunk_id=sha(f"{paper.paper_id}:{i}:{prefix}{text}"),
+                paper_id=paper.paper_id,
+                position=i,
+                text=text,
+                embed_text=prefix + text,
+                token_ids=ids,
+            )
         )
-        for i, text in enumerate(" ".join(g) for g in groups)
-    ]
+    return chunks
+
+
+def _counter(encode: Callable[[str], Sequence[int]]) -> Callable[[str], int]:
+    return lambda text: len(encode(text))
 
 
 def _fit(sentence: str, count_tokens: Callable[[str], int], budget: int) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from assistant.core.settings import Settings
-from assistant.index.embeddings import Embedder, get_embedder
+from assistant.index.embeddings import Embedder, get_embedder, token_embedder
 from assistant.index.store import open_client
 from assistant.ingest import writer as index
 from assistant.ingest.chunking import chunk_paper
@@ -78,12 +78,14 @@ def load_papers(settings: Settings) -> tuple[list[Paper], list[str], list[str], 
 def build_chunks(settings: Settings, papers: list[Paper], embedder: Embedder) -> index.Wanted:
     """Every chunk with its metadata, each checked to be storable."""
     wanted: index.Wanted = {}
+    tokens = token_embedder(embedder)
     for paper in papers:
         chunks = chunk_paper(
             paper,
             embedder.count_tokens,
             settings.ingest.chunk_tokens,
             settings.ingest.overlap_sentences,
+            encode=tokens.encode if tokens else None,
         )
         for chunk in chunks:
             meta = index.chunk_metadata(paper, chunk, len(chunks))

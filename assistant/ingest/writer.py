@@ -31,6 +31,7 @@ import secrets
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +41,7 @@ from filelock import FileLock, Timeout
 
 from assistant.core.errors import CorpusFormatError, IndexLockedError, IndexWriteError
 from assistant.core.settings import Settings
-from assistant.index.embeddings import Embedder
+from assistant.index.embeddings import Embedder, token_embedder
 from assistant.index.store import (
     ACTIVE,
     RETIRED,
@@ -274,13 +275,12 @@ def sync(
     existing = _meta_hashes(collection)
     to_add = [cid for cid in wanted if cid not in existing]
     copied = _copy_vectors(source, collection, to_add, wanted) if source is not None else set()
-    to_embed = [cid for cid in to_add if cid not in copied]
-    for batch in _batches(to_embed, batch_size):
-        chunks = [wanted[cid][0] for cid in batch]
-        vectors = embedder.embed([c.embed_text for c in chunks])
-        _add(collection, batch, vectors, wanted)
-        if progress:
-            progress(len(batch), len(to_embed))
+    # Sorted by length across the whole corpus, so each batch pads to its own longest
+    # chunk and not to a 256-token neighbour of a 30-token one (about a fifth faster).
+    to_embed = sorted(
+        (cid for cid in to_add if cid not in copied), key=lambda cid: _size(wanted[cid][0])
+    )
+    _embed_and_add(collection, to_embed, wanted, embedder, batch_size, progress)
     changed = [c for c in wanted if c in existing and existing[c] != wanted[c][1]["meta_hash"]]
     for batch in _batches(changed, batch_size):
         _write(collection.update, ids=batch, metadatas=[wanted[c][1] for c in batch])
@@ -294,6 +294,48 @@ def sync(
         unchanged=len(wanted) - len(to_add) - len(changed),
         embedded=len(to_embed),
     )
+
+
+def _embed_and_add(
+    collection: Any,
+    ids: list[str],
+    wanted: Wanted,
+    embedder: Embedder,
+    batch_size: int,
+    progress: Progress | None,
+) -> None:
+    """Embed batch k+1 while batch k is written. ONNX Runtime releases the GIL while it
+    runs, so Chroma's writes (about a tenth of a cold ingest) hide behind the embedding
+    instead of adding to it. A failed write still stops the run: the batch being embedded
+    is finished and thrown away."""
+    batches = list(_batches(ids, batch_size))
+    if not batches:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-embed") as pool:
+
+        def embed(n: int) -> Future[Any]:
+            return pool.submit(_embed, embedder, [wanted[cid][0] for cid in batches[n]])
+
+        pending = embed(0)
+        for n, batch in enumerate(batches):
+            vectors = pending.result()
+            if n + 1 < len(batches):
+                pending = embed(n + 1)
+            _add(collection, batch, vectors, wanted)
+            if progress:
+                progress(len(batch), len(ids))
+
+
+def _size(chunk: Chunk) -> int:
+    return len(chunk.token_ids) or len(chunk.embed_text)
+
+
+def _embed(embedder: Embedder, chunks: list[Chunk]) -> Any:
+    """Vectors for ``chunks``, from the word pieces chunking already made when it could."""
+    tokens = token_embedder(embedder)
+    if tokens is not None and all(c.token_ids for c in chunks):
+        return tokens.embed_encoded([c.token_ids for c in chunks])
+    return embedder.embed([c.embed_text for c in chunks])
 
 
 def set_paper_count(collection: Any, papers: int) -> None:

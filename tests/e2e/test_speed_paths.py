@@ -93,3 +93,27 @@ def test_a_written_index_invalidates_the_snapshot(real_index: Settings, tmp_path
     manifest = open_client(settings).get_collection(settings.index.collection)
     manifest.modify(metadata={**(manifest.metadata or {}), "touched": 1})  # any write
     assert load_snapshot(settings, dim) is None
+
+
+@pytest.mark.usefixtures("real_models")
+def test_ingest_pieces_are_the_tokenizers_own() -> None:
+    """Ingest embeds the word pieces chunking counted instead of tokenising each chunk
+    again; on the real corpus they must be exactly what tokenising the chunk gives, and
+    so must the vectors."""
+    from assistant.core.settings import load_settings
+    from assistant.ingest.pipeline import build_chunks, load_papers
+
+    embedder = load_model_embedder(BUNDLED_MODEL, "onnx")
+    chunks = [
+        c
+        for c, _ in build_chunks(
+            load_settings(), load_papers(load_settings())[0], embedder
+        ).values()
+    ]
+    assert chunks and all(c.token_ids for c in chunks)
+    texts = [c.embed_text for c in chunks]
+    assert [c.token_ids for c in chunks] == [embedder.encode(t) for t in texts]
+    sample = chunks[::40]
+    by_text = embed_array(embedder, [c.embed_text for c in sample])
+    by_pieces = embedder.embed_encoded([c.token_ids for c in sample])
+    assert float(np.min(np.sum(by_text * by_pieces, axis=1))) > 0.99999

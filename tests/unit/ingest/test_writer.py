@@ -3,7 +3,9 @@ in batches, and store failures become one clear error."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -106,3 +108,55 @@ def test_paper_count_is_written_only_when_it_changes() -> None:
     set_paper_count(col, 3)
     set_paper_count(col, 3)
     assert col.metadata == {"papers": 3} and col.calls == [("modify", 0)]
+
+
+class PiecesEmbedder(HashEmbedder):
+    """A concatenable tokenizer (one id per word or mark) that records what it embeds."""
+
+    concatenable = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vocab: dict[str, int] = {}
+        self.encoded: list[list[int]] = []  # lengths of each embed_encoded call
+        self.texts = 0
+
+    def encode(self, text: str) -> tuple[int, ...]:
+        pieces = re.findall(r"\w+|[^\w\s]", text.lower())
+        return tuple(self.vocab.setdefault(p, len(self.vocab)) for p in pieces)
+
+    def embed_encoded(self, seqs: list[tuple[int, ...]]) -> list[list[float]]:
+        self.encoded.append([len(s) for s in seqs])
+        return [[1.0] + [0.0] * (self.dim - 1) for _ in seqs]
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return super().embed(texts)
+
+
+def test_chunks_carry_the_word_pieces_of_their_text() -> None:
+    emb = PiecesEmbedder()
+    p = paper("a", LONG)
+    chunks = chunk_paper(p, emb.count_tokens, 48, 1, encode=emb.encode)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk.token_ids == emb.encode(chunk.embed_text)  # pieces concatenate
+        assert len(chunk.token_ids) + 2 <= 48
+
+
+def test_sync_embeds_the_chunking_pieces_shortest_first_across_the_corpus() -> None:
+    emb = PiecesEmbedder()
+    papers = [paper("a", LONG), paper("b", "Short one."), paper("c", LONG[:300])]
+    want = {}
+    for p in papers:
+        chunks = chunk_paper(p, emb.count_tokens, 48, 1, encode=emb.encode)
+        want.update({c.chunk_id: (c, chunk_metadata(p, c, len(chunks))) for c in chunks})
+    sync(MemoryCollection(), want, emb, batch_size=3)
+    assert emb.texts == 0  # nothing tokenised a second time
+    lengths = [n for call in emb.encoded for n in call]
+    assert sorted(lengths) == lengths and len(lengths) == len(want)
+    # Without pieces (another embedder chunked them) it falls back to the texts.
+    plain = {cid: (replace(c, token_ids=()), m) for cid, (c, m) in want.items()}
+    other = PiecesEmbedder()
+    sync(MemoryCollection(), plain, other, batch_size=3)
+    assert other.texts == len(want) and other.encoded == []
