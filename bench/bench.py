@@ -11,6 +11,8 @@ competes for the CPU (the load average before the run is recorded).
 ``--quick`` (a few minutes) runs each part once or a few times, skips the 100k corpus
 and the torch-vs-ONNX quality runs. ``--scale 1m`` adds a measured 1M-chunk corpus (an
 hour or more of Chroma writes); without it the 1M point is extrapolated and marked so.
+``--only scaling --scale 1m`` measures just the synthetic corpora (10k, 100k, 1M) and
+merges them into the previous results, so the long 1M run need not repeat the rest.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--busy", type=int, help="answers in the busy-machine scenario")
     parser.add_argument("--no-peer", action="store_true", help="skip the LlamaIndex pipeline")
     parser.add_argument("--keep", action="store_true", help="keep the temporary indexes")
+    parser.add_argument(
+        "--only",
+        choices=["scaling"],
+        help="measure one section again and merge it into the previous results (e.g. "
+        "`--only scaling --scale 1m`, an hour of Chroma writes, after a full run)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     args.runs = args.runs or (3 if quick else 9)
@@ -76,6 +84,26 @@ def prepare_models() -> dict[str, Any]:
     for quantized in (False, True):
         ensure_onnx(resolve_model_path(BUNDLED_MODEL), quantized=quantized)
     return {"onnx_ready_s": r(time.perf_counter() - t0, 2)}
+
+
+def run_scaling_only(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> None:
+    """The synthetic corpora again (on a fresh index of the real corpus), merged into the
+    previous run's results; every other figure is kept as it was measured."""
+    from assistant.core.settings import load_settings
+    from assistant.ingest.pipeline import run_ingest
+    from assistant.retrieval.retriever import Retriever
+    from bench import docs_out, scale
+
+    settings = load_settings().with_overrides(
+        index__persist_dir=workdir / "real", index__embedder="sentence-transformers"
+    )
+    progress("ingest of the real corpus (the synthetic chunks are made from it)...")
+    run_ingest(settings)
+    retriever = Retriever(settings)
+    scaling = scale.bench_scale(retriever.corpus(), settings, args.sizes, eval_queries(), workdir)
+    res["scaling"] = scaling
+    res["scaling_measured_at"] = res["timestamp"]
+    res["docs"] = {"plot": docs_out.plot_latency(res), "scaling_md": docs_out.write_scaling(res)}
 
 
 def run_sections(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> None:
@@ -128,12 +156,18 @@ def main(argv: list[str] | None = None) -> int:
         "quick": args.quick,
         "machine": machine(),
     }
+    if args.only:
+        # The rest of the report is the previous run's, so it is compared with itself.
+        res = {**previous, "timestamp": res["timestamp"], "machine": res["machine"]}
     try:
-        run_sections(args, res, workdir)
+        if args.only == "scaling":
+            run_scaling_only(args, res, workdir)
+        else:
+            run_sections(args, res, workdir)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    res["total_s"] = round(time.perf_counter() - started, 1)
+    res["total_s" if not args.only else f"{args.only}_s"] = round(time.perf_counter() - started, 1)
     from bench.report import render
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
