@@ -41,17 +41,19 @@ _KEYWORD_TOKEN = re.compile(r"[^\W_][\w\-]*")
 # which spares the detector's load in the common case; keyword search drops them.
 _FOREIGN_HINT_TEXT = """
     der die das und ist nicht mit eine einer einem einen ich gibt welche welcher welches
-    wie was wird werden auf dem den des oder auch für über zur zum bei durch sich arbeit
+    wie wird werden auf dem den des oder auch für über zur zum bei durch sich arbeit
     el la los las una uno del que con por para como qué cómo cuál hay algún alguna artículo
-    es se lo al más sobre trabajo entre
+    es se lo más sobre trabajo entre
     le les des est une dans pour avec sur qui quel quelle quels sont pas ce cette article
     il della delle che di per con una sono come quale articolo lavoro nel nella gli
     o os um uma não em com por qual artigo trabalho são na no dos das
     het een van en ik welk welke voor met op niet zijn wat hoe artikel werk
 """
 _FOREIGN_HINTS = frozenset(_FOREIGN_HINT_TEXT.split())
-# Short ones that are no hint (English has "a", names have "de") but still carry nothing.
-_SHORT_FUNCTION_WORDS = "a à de da do du y e et au aux im zu von vom ein als"
+# Words that are no hint (English has "a", "was" and "et al.", names have "de") but still
+# carry nothing in another language. "was" alone sent one English question in ten to
+# lingua, whose first call loads its models (~0.9 s).
+_SHORT_FUNCTION_WORDS = "a à de da do du y e et au aux im zu von vom ein als was al"
 _FUNCTION_WORDS = _FOREIGN_HINTS | frozenset(_SHORT_FUNCTION_WORDS.split())
 
 _lock = threading.Lock()

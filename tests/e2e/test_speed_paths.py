@@ -13,7 +13,12 @@ import numpy as np
 import pytest
 
 from assistant.core.settings import PROJECT_ROOT, Settings
-from assistant.index.embeddings import BUNDLED_MODEL, embed_array, load_model_embedder
+from assistant.index.embeddings import (
+    BUNDLED_MODEL,
+    OnnxEmbedder,
+    embed_array,
+    load_model_embedder,
+)
 from assistant.retrieval.retriever import Retriever
 from assistant.retrieval.snapshot import load_snapshot, snapshot_dir
 
@@ -113,7 +118,11 @@ def test_ingest_pieces_are_the_tokenizers_own() -> None:
     assert chunks and all(c.token_ids for c in chunks)
     texts = [c.embed_text for c in chunks]
     assert [c.token_ids for c in chunks] == [embedder.encode(t) for t in texts]
-    sample = chunks[::40]
+    sample = chunks[::4]
     by_text = embed_array(embedder, [c.embed_text for c in sample])
     by_pieces = embedder.embed_encoded([c.token_ids for c in sample])
     assert float(np.min(np.sum(by_text * by_pieces, axis=1))) > 0.99999
+    # Ingest's pool of single-threaded sessions: many batches side by side, same order.
+    bulk = OnnxEmbedder(BUNDLED_MODEL, bulk=True).embed_encoded([c.token_ids for c in sample])
+    assert len(sample) > 2 * OnnxEmbedder.MAX_BATCH  # several batches, so the pool runs
+    assert float(np.min(np.sum(bulk * by_pieces, axis=1))) > 0.99999

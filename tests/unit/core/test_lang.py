@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.core import lang
 from assistant.core.lang import detect_language, language_name, strip_function_words
 
 
@@ -28,3 +29,22 @@ def test_names_and_keyword_text() -> None:
         "fusión imágenes segmentación"
     )
     assert strip_function_words("the role of dropout") == "the role of dropout"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which paper was the first to train PINNs with causal weights?",
+        "The method of Wang et al. was compared on Burgers and Allen-Cahn equations",
+    ],
+)
+def test_plain_english_never_loads_the_detector(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Words English shares with other languages ("was", "al") are no hint: lingua's
+    first call costs ~0.9 s, which one English question in ten used to pay."""
+
+    def refuse() -> None:
+        raise AssertionError("lingua was asked about plain English")
+
+    monkeypatch.setattr(lang, "_build", refuse)
+    lang._detect.cache_clear()
+    assert detect_language(text) == "en"
