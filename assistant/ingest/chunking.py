@@ -12,6 +12,7 @@ embeds them without tokenising every chunk a second time.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -29,8 +30,9 @@ class Chunk:
     position: int
     text: str  # the passage shown to users
     embed_text: str  # what is embedded and keyword-indexed: title + passage
-    # Word-piece ids of embed_text (no special tokens), when chunked with ``encode``.
-    token_ids: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    # Word-piece ids of embed_text (no special tokens), when chunked with ``encode``; a
+    # 4-byte array, not a tuple of ints (~36 bytes each), as a whole corpus is held.
+    token_ids: Sequence[int] = field(default=(), repr=False, compare=False)
 
 
 def chunk_paper(
@@ -54,7 +56,7 @@ def chunk_paper(
     chunks = []
     for i, group in enumerate(_pack(pieces, count_tokens, budget, overlap)):
         text = " ".join(group)
-        ids = tuple(chain.from_iterable(map(encode, [prefix, *group]))) if encode else ()
+        ids = array("I", chain.from_iterable(map(encode, [prefix, *group]))) if encode else ()
         chunks.append(
             Chunk(
                 chunk_id=sha(f"{paper.paper_id}:{i}:{prefix}{text}"),

@@ -117,7 +117,7 @@ def test_ingest_pieces_are_the_tokenizers_own() -> None:
     ]
     assert chunks and all(c.token_ids for c in chunks)
     texts = [c.embed_text for c in chunks]
-    assert [c.token_ids for c in chunks] == [embedder.encode(t) for t in texts]
+    assert [tuple(c.token_ids) for c in chunks] == [embedder.encode(t) for t in texts]
     sample = chunks[::4]
     by_text = embed_array(embedder, [c.embed_text for c in sample])
     by_pieces = embedder.embed_encoded([c.token_ids for c in sample])

@@ -140,7 +140,7 @@ def test_chunks_carry_the_word_pieces_of_their_text() -> None:
     chunks = chunk_paper(p, emb.count_tokens, 48, 1, encode=emb.encode)
     assert len(chunks) > 1
     for chunk in chunks:
-        assert chunk.token_ids == emb.encode(chunk.embed_text)  # pieces concatenate
+        assert tuple(chunk.token_ids) == emb.encode(chunk.embed_text)  # pieces concatenate
         assert len(chunk.token_ids) + 2 <= 48
 
 
