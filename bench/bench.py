@@ -12,7 +12,9 @@ competes for the CPU (the load average before the run is recorded).
 and the torch-vs-ONNX quality runs. ``--scale 1m`` adds a measured 1M-chunk corpus (an
 hour or more of Chroma writes); without it the 1M point is extrapolated and marked so.
 ``--only scaling --scale 1m`` measures just the synthetic corpora (10k, 100k, 1M) and
-merges them into the previous results, so the long 1M run need not repeat the rest.
+merges them into the previous results, so the long 1M run need not repeat the rest;
+``--only first_source`` does the same for the time to the first source (in process and
+in headless Chromium).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temporary indexes")
     parser.add_argument(
         "--only",
-        choices=["scaling"],
+        choices=["scaling", "first_source"],
         help="measure one section again and merge it into the previous results (e.g. "
         "`--only scaling --scale 1m`, an hour of Chroma writes, after a full run)",
     )
@@ -86,30 +88,37 @@ def prepare_models() -> dict[str, Any]:
     return {"onnx_ready_s": r(time.perf_counter() - t0, 2)}
 
 
-def run_scaling_only(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> None:
-    """The synthetic corpora again (on a fresh index of the real corpus), merged into the
-    previous run's results; every other figure is kept as it was measured."""
+def run_only(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> None:
+    """One section again (on a fresh index of the real corpus), merged into the previous
+    run's results; every other figure is kept as it was measured."""
     from assistant.core.settings import load_settings
     from assistant.ingest.pipeline import run_ingest
     from assistant.retrieval.retriever import Retriever
-    from bench import docs_out, scale
+    from bench import answers, browser, docs_out, scale
 
     settings = load_settings().with_overrides(
         index__persist_dir=workdir / "real", index__embedder="sentence-transformers"
     )
-    progress("ingest of the real corpus (the synthetic chunks are made from it)...")
+    progress("ingest of the real corpus...")
     run_ingest(settings)
     retriever = Retriever(settings)
-    scaling = scale.bench_scale(retriever.corpus(), settings, args.sizes, eval_queries(), workdir)
-    res["scaling"] = scaling
-    res["scaling_measured_at"] = res["timestamp"]
+    res[f"{args.only}_measured_at"] = res["timestamp"]
+    if args.only == "first_source":
+        n = 12 if args.quick else 30
+        res["first_source"] = answers.bench_first_source(settings, retriever, n)
+        res["first_source_browser"] = browser.bench_first_source_browser(
+            settings, retriever, 6 if args.quick else 20
+        )
+        return
+    queries = eval_queries()
+    res["scaling"] = scale.bench_scale(retriever.corpus(), settings, args.sizes, queries, workdir)
     res["docs"] = {"plot": docs_out.plot_latency(res), "scaling_md": docs_out.write_scaling(res)}
 
 
 def run_sections(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> None:
     from assistant.core.settings import load_settings
     from assistant.retrieval.retriever import Retriever
-    from bench import answers, coldstart, docs_out, ingest_bench, quality, scale
+    from bench import answers, browser, coldstart, docs_out, ingest_bench, quality, scale
 
     settings = load_settings().with_overrides(
         index__persist_dir=workdir / "real", index__embedder="sentence-transformers"
@@ -125,6 +134,10 @@ def run_sections(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -
     res["query_latency"] = scale.query_latency(retriever, queries)
     res["first_source"] = answers.bench_first_source(settings, retriever, 12 if args.quick else 30)
     progress(f"  first source p50 {res['first_source']['p50_ms']} ms")
+    progress("first source in a real browser...")
+    res["first_source_browser"] = browser.bench_first_source_browser(
+        settings, retriever, 6 if args.quick else 20
+    )
     res["scaling"] = scale.bench_scale(retriever.corpus(), settings, args.sizes, queries, workdir)
     if "1000000" not in res["scaling"] and (est := scale.estimate_1m(res["scaling"])):
         res["scaling"]["1000000"] = est
@@ -160,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         # The rest of the report is the previous run's, so it is compared with itself.
         res = {**previous, "timestamp": res["timestamp"], "machine": res["machine"]}
     try:
-        if args.only == "scaling":
-            run_scaling_only(args, res, workdir)
+        if args.only:
+            run_only(args, res, workdir)
         else:
             run_sections(args, res, workdir)
     finally:
