@@ -89,9 +89,13 @@ class PaperIndex:
         self.by_id: dict[str, dict[str, Any]] = {}
         self.by_title: dict[str, dict[str, Any]] = {}
         for _, meta, _ in iter_records(collection, ["metadatas"]):
-            if meta.get("paper_id") and meta["paper_id"] not in self.by_id:
-                self.by_id[meta["paper_id"]] = meta
-                self.by_title.setdefault(title_key(meta.get("title", "")), meta)
+            pid = meta.get("paper_id")
+            # The abstract is on the paper's first chunk (position 0), which need not be
+            # the first stored: ingest writes chunks shortest first.
+            if pid and (pid not in self.by_id or meta.get("position") == 0):
+                self.by_id[pid] = meta
+        for meta in self.by_id.values():
+            self.by_title.setdefault(title_key(meta.get("title", "")), meta)
 
     def find(self, item: ClaimLine) -> NumberedSource | str:
         """The cited paper as a source, or why it was not found."""
