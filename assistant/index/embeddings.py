@@ -494,7 +494,7 @@ def load_model_embedder(model: str, runtime: str | None = None, bulk: bool = Fal
     return SentenceTransformerEmbedder(model)
 
 
-_CACHE: dict[tuple[str, str, str, str], Embedder] = {}
+_CACHE: dict[tuple[str, str, str, bool], Embedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -502,7 +502,9 @@ def get_embedder(settings: IndexSettings, purpose: str = "query") -> Embedder:
     """The embedder for these settings and purpose ("query" or "index"), loaded once
     per process."""
     runtime = "-" if settings.embedder == "hash" else embed_runtime(purpose)
-    key = (settings.embedder, settings.embedding_model, runtime, purpose)
+    # Only ONNX tunes a separate instance for bulk work; torch and hash serve both.
+    bulk = purpose == "index" and runtime.startswith("onnx")
+    key = (settings.embedder, settings.embedding_model, runtime, bulk)
     with _CACHE_LOCK:
         if key not in _CACHE:
             if settings.embedder == "hash":
@@ -510,6 +512,5 @@ def get_embedder(settings: IndexSettings, purpose: str = "query") -> Embedder:
             else:
                 if not ALLOW_REAL_MODELS:
                     raise ConfigError("real embedding models are disabled in unit tests")
-                bulk = purpose == "index"
                 _CACHE[key] = load_model_embedder(settings.embedding_model, runtime, bulk)
         return _CACHE[key]
