@@ -53,8 +53,8 @@ _FOREIGN_HINTS = frozenset(_FOREIGN_HINT_TEXT.split())
 # Words that are no hint (English has "a", "was" and "et al.", names have "de") but still
 # carry nothing in another language. "was" alone sent one English question in ten to
 # lingua, whose first call loads its models (~0.9 s).
-_SHORT_FUNCTION_WORDS = "a à de da do du y e et au aux im zu von vom ein als was al"
-_FUNCTION_WORDS = _FOREIGN_HINTS | frozenset(_SHORT_FUNCTION_WORDS.split())
+_NO_HINT_WORDS = "a à de da do du y e et au aux im zu von vom ein als was al"
+_FUNCTION_WORDS = _FOREIGN_HINTS | frozenset(_NO_HINT_WORDS.split())
 
 _lock = threading.Lock()
 _detector: Any = None

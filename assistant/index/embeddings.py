@@ -252,10 +252,10 @@ class OnnxEmbedder:
 class _SessionPool:
     """Single-threaded sessions, one per core, that run many batches side by side.
 
-    For bulk work (ingest) this is ~12 % faster than one session
-    with a thread per core: BERT's many small ops (softmax, transposes, layer norms) cost
-    the intra-op threads a synchronisation each. Single queries keep the multi-threaded
-    session, which answers one batch sooner. Sessions are made on first use."""
+    For bulk work (ingest) this is ~12 % faster than one session with a thread per core:
+    BERT's many small ops (softmax, transposes, layer norms) cost the intra-op threads a
+    synchronisation each. Single queries keep the multi-threaded session, which answers
+    one batch sooner. Sessions are made on first use."""
 
     def __init__(self, path: Path, size: int) -> None:
         self.size = size
