@@ -88,27 +88,40 @@ def prepare_models() -> dict[str, Any]:
     return {"onnx_ready_s": r(time.perf_counter() - t0, 2)}
 
 
+def real_settings(workdir: Path) -> Any:
+    """Settings for the bench's own index of the real corpus, with the real embedder."""
+    from assistant.core.settings import load_settings
+
+    return load_settings().with_overrides(
+        index__persist_dir=workdir / "real", index__embedder="sentence-transformers"
+    )
+
+
+def first_source(args: argparse.Namespace, settings: Any, retriever: Any) -> dict[str, Any]:
+    """Submit -> first source, in process and in headless Chromium."""
+    from bench import answers, browser
+
+    inproc = answers.bench_first_source(settings, retriever, 12 if args.quick else 30)
+    progress(f"  first source p50 {inproc['p50_ms']} ms")
+    progress("first source in a real browser...")
+    chromium = browser.bench_first_source_browser(settings, retriever, 6 if args.quick else 20)
+    return {"first_source": inproc, "first_source_browser": chromium}
+
+
 def run_only(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> None:
     """One section again (on a fresh index of the real corpus), merged into the previous
     run's results; every other figure is kept as it was measured."""
-    from assistant.core.settings import load_settings
     from assistant.ingest.pipeline import run_ingest
     from assistant.retrieval.retriever import Retriever
-    from bench import answers, browser, docs_out, scale
+    from bench import docs_out, scale
 
-    settings = load_settings().with_overrides(
-        index__persist_dir=workdir / "real", index__embedder="sentence-transformers"
-    )
+    settings = real_settings(workdir)
     progress("ingest of the real corpus...")
     run_ingest(settings)
     retriever = Retriever(settings)
     res[f"{args.only}_measured_at"] = res["timestamp"]
     if args.only == "first_source":
-        n = 12 if args.quick else 30
-        res["first_source"] = answers.bench_first_source(settings, retriever, n)
-        res["first_source_browser"] = browser.bench_first_source_browser(
-            settings, retriever, 6 if args.quick else 20
-        )
+        res.update(first_source(args, settings, retriever))
         return
     queries = eval_queries()
     res["scaling"] = scale.bench_scale(retriever.corpus(), settings, args.sizes, queries, workdir)
@@ -116,13 +129,10 @@ def run_only(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> No
 
 
 def run_sections(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -> None:
-    from assistant.core.settings import load_settings
     from assistant.retrieval.retriever import Retriever
-    from bench import answers, browser, coldstart, docs_out, ingest_bench, quality, scale
+    from bench import answers, coldstart, docs_out, ingest_bench, quality, scale
 
-    settings = load_settings().with_overrides(
-        index__persist_dir=workdir / "real", index__embedder="sentence-transformers"
-    )
+    settings = real_settings(workdir)
     res["models"] = prepare_models()
     res["ingest"] = ingest_bench.bench_ingest(
         workdir / "real", workdir, args.ingest_runs, peer=not args.no_peer
@@ -132,12 +142,7 @@ def run_sections(args: argparse.Namespace, res: dict[str, Any], workdir: Path) -
     progress(f"query latency on the real index ({len(queries)} questions)...")
     retriever = Retriever(settings)
     res["query_latency"] = scale.query_latency(retriever, queries)
-    res["first_source"] = answers.bench_first_source(settings, retriever, 12 if args.quick else 30)
-    progress(f"  first source p50 {res['first_source']['p50_ms']} ms")
-    progress("first source in a real browser...")
-    res["first_source_browser"] = browser.bench_first_source_browser(
-        settings, retriever, 6 if args.quick else 20
-    )
+    res.update(first_source(args, settings, retriever))
     res["scaling"] = scale.bench_scale(retriever.corpus(), settings, args.sizes, queries, workdir)
     if "1000000" not in res["scaling"] and (est := scale.estimate_1m(res["scaling"])):
         res["scaling"]["1000000"] = est
